@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/** Dexcom Share regions: `us` share2, `ous` shareous1 (everywhere but the US and Japan), `jp` share.dexcom.jp. */
+export const DEXCOM_REGIONS = ['us', 'ous', 'jp'] as const;
+export type DexcomRegion = (typeof DEXCOM_REGIONS)[number];
+
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: `${what} is required` })
+    .trim()
+    .min(1, `${what} must not be empty`);
+
+const serverUrl = z
+  .string()
+  .trim()
+  .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'server must be a URL like https://host[:port][/prefix]')
+  .transform((url) => url.replace(/\/+$/, ''));
+
+const common = {
+  /** What people call this account; also the stable subject name in MQTT topics. */
+  name: z.string().trim().min(1).optional(),
+  /** A custom server instead of the vendor's (regional proxy, the simulator). */
+  server: serverUrl.optional(),
+  /** Per-request timeout in milliseconds. */
+  timeoutMs: z.number().int().min(1_000).max(120_000).optional(),
+};
+
+export const dexcomConfigSchema = z.object({
+  provider: z.literal('dexcom'),
+  ...common,
+  region: z.enum(DEXCOM_REGIONS, { error: 'region must be us, ous (outside the US) or jp' }).default('us'),
+  username: z.string().trim().optional(),
+  password: nonEmpty('password'),
+  /** The account id (a UUID): skips the first login step, so the password is sent once less. */
+  accountId: z.string().trim().optional(),
+  /** Receiver serial for uploads (publisher side). */
+  serial: z.string().trim().optional(),
+  /** Allow uploads to take the receiver assignment over from another device. */
+  takeOverReceiver: z.boolean().default(false),
+});
+
+export const libreLinkUpConfigSchema = z.object({
+  provider: z.literal('librelinkup'),
+  ...common,
+  /** A region code (`eu`, `us`, `de`, …) to start at; the login redirect corrects it. */
+  region: z.string().trim().toLowerCase().optional(),
+  username: nonEmpty('username (the LibreLinkUp e-mail address)'),
+  password: nonEmpty('password'),
+  /** The patient to follow: a patientId or a name; default the first connection. */
+  patient: z.string().trim().optional(),
+  /** Accept the terms of use / privacy policy steps automatically (off unless chosen). */
+  acceptTerms: z.boolean().default(false),
+  /** The app version sent in the `version` header. */
+  version: z.string().trim().optional(),
+});
+
+export const VITADOCK_MODULES = [
+  'glucodockglucoses',
+  'glucodockinsulins',
+  'glucodockmeals',
+  'cardiodocks',
+  'targetscales',
+  'thermodocks',
+  'tracker',
+] as const;
+export type VitaDockModule = (typeof VITADOCK_MODULES)[number];
+
+export const vitaDockConfigSchema = z.object({
+  provider: z.literal('vitadock'),
+  ...common,
+  consumerKey: nonEmpty('consumerKey'),
+  consumerSecret: nonEmpty('consumerSecret'),
+  accessToken: z.string().trim().optional(),
+  accessSecret: z.string().trim().optional(),
+  /** The module `latest`/`history` read as glucose; other modules are read with `measurements`. */
+  module: z.enum(VITADOCK_MODULES).default('glucodockglucoses'),
+  /** A stable device id for `/auth/devices` (distributed apps). */
+  deviceId: z.string().trim().optional(),
+});
+
+export const sourceConfigSchema = z.discriminatedUnion('provider', [
+  dexcomConfigSchema,
+  libreLinkUpConfigSchema,
+  vitaDockConfigSchema,
+]);
+
+export type SourceConfigInput = z.input<typeof sourceConfigSchema>;
+export type SourceConfig = z.output<typeof sourceConfigSchema>;
+export type DexcomConfig = z.output<typeof dexcomConfigSchema>;
+export type LibreLinkUpConfig = z.output<typeof libreLinkUpConfigSchema>;
+export type VitaDockConfig = z.output<typeof vitaDockConfigSchema>;
+
+/** Formats zod issues as one line per field, naming the field and what to write. */
+export function describeIssues(error: z.ZodError, prefix = ''): string {
+  return error.issues
+    .map((issue) => {
+      const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+      return `${field || '(config)'}: ${issue.message}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,55 @@
+import type { GlucoseReading, ProviderId } from '../model/reading';
+
+/** Someone whose glucose a source can read (a LibreLinkUp patient; the Dexcom account itself). */
+export interface Subject {
+  id: string;
+  name: string;
+}
+
+/** What a successful login tells a host. */
+export interface LoginInfo {
+  provider: ProviderId;
+  region: string;
+  subjects: Subject[];
+}
+
+/**
+ * Tokens a host may persist so that a restart does not log in again. `data` is opaque to hosts
+ * and holds secrets: store it like a password, never log it.
+ */
+export interface SessionState {
+  provider: ProviderId;
+  /** Which account it belongs to (a hash of the login, never the login itself). */
+  account: string;
+  data: Record<string, string | number>;
+}
+
+/** How often new data appears at the provider, for the poller's schedule. */
+export interface Cadence {
+  /** A new stored reading every this often (Dexcom and the Libre graph: 5 minutes). */
+  readingIntervalMs: number;
+  /** The latest value may change this often (LibreLinkUp: every minute). */
+  latestIntervalMs: number;
+  /** Typical delay from measurement to availability in the cloud. */
+  lagMs: number;
+  /** The longest history the cloud gives. */
+  maxHistoryMinutes: number;
+}
+
+export type SessionListener = (state: SessionState) => void;
+
+/** The provider-neutral face every adapter uses. Every method rejects only with `CgmError`. */
+export interface CgmSource {
+  readonly provider: ProviderId;
+  readonly cadence: Cadence;
+  /** Logs in (or confirms the session) and tells who can be read. */
+  login(): Promise<LoginInfo>;
+  /** The newest reading, or `null` when the cloud has none. */
+  latest(subject?: string): Promise<GlucoseReading | null>;
+  /** Readings of the last `minutes`, oldest first, one per instant. */
+  history(options: { minutes: number; subject?: string }): Promise<GlucoseReading[]>;
+  subjects(): Promise<Subject[]>;
+  /** Called whenever the tokens worth persisting change. */
+  onSession(listener: SessionListener): () => void;
+  close(): Promise<void>;
+}
