@@ -1,4 +1,4 @@
-import type { CgmError} from '../model/errors';
+import type { CgmError } from '../model/errors';
 import { toCgmError } from '../model/errors';
 
 export interface RetryPolicy {

@@ -1,0 +1,55 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CgmError, toCgmError } from '../../model/errors';
+
+/** What a command may touch: injected so tests run commands in-process. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Reads all of standard input (for `upload`). */
+  readStdin: () => Promise<string>;
+  /** Resolves when the user asks the command to stop (Ctrl-C), for long-running commands. */
+  interrupted?: Promise<void>;
+}
+
+export type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+/** Exit status of every failure the user can act on. */
+export const EXIT_FAILURE = 2;
+
+/** A usage mistake, reported with the command's usage line. */
+export class UsageError extends Error {}
+
+/** parseArgs with unknown options reported as a usage mistake rather than a stack trace. */
+export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Prints a failure as `code: message` plus a hint, never a stack trace, and gives the exit status. */
+export function reportFailure(io: CliIo, thrown: unknown): number {
+  if (thrown instanceof UsageError) {
+    io.stderr(`usage: ${thrown.message}\n`);
+    return EXIT_FAILURE;
+  }
+  const error = thrown instanceof CgmError ? thrown : toCgmError(thrown);
+  io.stderr(`${error.code}: ${error.message}\n`);
+  if (error.hint) io.stderr(`hint: ${error.hint}\n`);
+  return EXIT_FAILURE;
+}
+
+/** Credentials come from the environment only, never argv (argv shows in `ps`). */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv): {
+  username?: string;
+  password?: string;
+  accountId?: string;
+} {
+  const out: { username?: string; password?: string; accountId?: string } = {};
+  if (env.GLUCOBRIDGE_USERNAME) out.username = env.GLUCOBRIDGE_USERNAME;
+  if (env.GLUCOBRIDGE_PASSWORD) out.password = env.GLUCOBRIDGE_PASSWORD;
+  if (env.GLUCOBRIDGE_ACCOUNT_ID) out.accountId = env.GLUCOBRIDGE_ACCOUNT_ID;
+  return out;
+}
