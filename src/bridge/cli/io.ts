@@ -21,9 +21,21 @@ export const EXIT_FAILURE = 2;
 export class UsageError extends Error {}
 
 /** parseArgs with unknown options reported as a usage mistake rather than a stack trace. */
-export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+export type ParsedOptions<T extends OptionSpecs> = {
+  values: {
+    [K in keyof T]?: T[K]['type'] extends 'boolean'
+      ? boolean
+      : T[K]['multiple'] extends true
+        ? string[]
+        : string;
+  };
+  positionals: string[];
+};
+
+export function parseOptions<T extends OptionSpecs>(argv: string[], options: T): ParsedOptions<T> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as ParsedOptions<T>;
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
