@@ -35,7 +35,7 @@ export type ParsedOptions<T extends OptionSpecs> = {
 
 export function parseOptions<T extends OptionSpecs>(argv: string[], options: T): ParsedOptions<T> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as ParsedOptions<T>;
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
