@@ -53,3 +53,12 @@ export interface CgmSource {
   onSession(listener: SessionListener): () => void;
   close(): Promise<void>;
 }
+
+/** What a host hands every provider client besides the account's configuration. */
+export interface ClientOptions {
+  logger?: Logger;
+  /** Shared transport (tests inject one with a short timeout). */
+  transport?: HttpTransport;
+  /** Tokens persisted from an earlier run, as emitted by `onSession`. */
+  session?: SessionState;
+}
