@@ -1,3 +1,5 @@
+import type { HttpTransport } from '../http/transport';
+import type { Logger } from '../model/logger';
 import type { GlucoseReading, ProviderId } from '../model/reading';
 
 /** Someone whose glucose a source can read (a LibreLinkUp patient; the Dexcom account itself). */
