@@ -1,0 +1,451 @@
+import type { ZodType } from 'zod';
+import type { LibreLinkUpConfig } from '../../config';
+import { DEFAULT_RETRY, isTransient, withRetry, type RetryPolicy } from '../../http/retry';
+import { HttpTransport, parseBody, type HttpRequest, type HttpResponse } from '../../http/transport';
+import { CgmError } from '../../model/errors';
+import { silentLogger, type Logger } from '../../model/logger';
+import { sortAndDedupe, type GlucoseReading } from '../../model/reading';
+import type { Cadence, CgmSource, ClientOptions, LoginInfo, SessionListener, Subject } from '../provider';
+import {
+  ACCEPTABLE_STEPS,
+  baseUrlFor,
+  canSwitchRegion,
+  DEFAULT_VERSION,
+  GLOBAL_REGION,
+  MAX_REDIRECT_HOPS,
+  MAX_TERMS_STEPS,
+  PATHS,
+  PRODUCT,
+  REGION_CODE,
+  TOKEN_MARGIN_MS,
+} from './constants';
+import { libreError, type AnswerContext } from './errors';
+import {
+  findPatient,
+  mergeHistory,
+  noPatients,
+  patientName,
+  toReading,
+  toSubject,
+  unknownPatient,
+} from './readings';
+import {
+  connectionsResponseSchema,
+  graphResponseSchema,
+  logbookResponseSchema,
+  loginSuccessSchema,
+  notificationSettingsResponseSchema,
+  redirectSchema,
+  stepResponseSchema,
+  type Connection,
+  type Ticket,
+} from './schemas';
+import { accountKey, fromState, isUsable, makeSession, toState, type LibreSession } from './session';
+
+export interface LibreLinkUpOptions extends ClientOptions {
+  /** Backoff for transient failures (tests shorten it). */
+  retry?: RetryPolicy;
+}
+
+/** The follower's alarm thresholds for one patient, in mg/dL. */
+export interface LibreAlarmSettings {
+  connectionId: string;
+  lowMgdl?: number;
+  highMgdl?: number;
+  urgentLowMgdl?: number;
+}
+
+export const LIBRE_CADENCE: Cadence = {
+  readingIntervalMs: 5 * 60_000,
+  latestIntervalMs: 60_000,
+  lagMs: 60_000,
+  maxHistoryMinutes: 720,
+};
+
+const LOGIN_WHAT = 'LibreLinkUp login';
+
+/**
+ * A LibreLinkUp follower account (the v4 `/llu` API). One login at a time, the token reused until it
+ * expires, a refused password never sent again by this instance.
+ */
+export class LibreLinkUpClient implements CgmSource {
+  readonly provider = 'librelinkup' as const;
+  readonly cadence = LIBRE_CADENCE;
+
+  private readonly transport: HttpTransport;
+  private readonly logger: Logger;
+  private readonly version: string;
+  private readonly retry: RetryPolicy;
+  private readonly account: string;
+  private readonly listeners = new Set<SessionListener>();
+  private region: string;
+  private session: LibreSession | undefined;
+  private loginInFlight: Promise<LibreSession> | undefined;
+  /** Set once the password is refused: this instance never logs in again. */
+  private rejected: CgmError | undefined;
+  private lockedUntil = 0;
+  private knownConnections: Connection[] = [];
+  private chosenPatient: string | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly config: LibreLinkUpConfig,
+    options: LibreLinkUpOptions = {},
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.transport =
+      options.transport ??
+      new HttpTransport({
+        logger: this.logger,
+        ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
+      });
+    this.transport.redactor.add(config.password, config.username, config.username.toLowerCase());
+    this.version = config.version ?? DEFAULT_VERSION;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.account = accountKey(config.username);
+    this.region = config.region ?? GLOBAL_REGION;
+    const restored = fromState(options.session, this.account);
+    if (restored) {
+      this.session = restored.session;
+      this.transport.redactor.add(restored.session.token, restored.session.userId);
+      if (restored.region && REGION_CODE.test(restored.region)) this.region = restored.region;
+    }
+  }
+
+  async login(): Promise<LoginInfo> {
+    const connections = await this.fetchConnections();
+    return { provider: 'librelinkup', region: this.region, subjects: connections.map(toSubject) };
+  }
+
+  async subjects(): Promise<Subject[]> {
+    return (await this.fetchConnections()).map(toSubject);
+  }
+
+  /** The current measurement, from `/llu/connections` (it carries every patient's newest value). */
+  async latest(subject?: string): Promise<GlucoseReading | null> {
+    const connection = this.choose(await this.fetchConnections(), subject);
+    const current = connection.glucoseMeasurement;
+    return current ? toReading(current, connection.patientId) : null;
+  }
+
+  /** The graph (about 12 h at 5-minute spacing) plus the current value, oldest first. */
+  async history(options: { minutes: number; subject?: string }): Promise<GlucoseReading[]> {
+    if (!Number.isFinite(options.minutes) || options.minutes <= 0) {
+      throw new CgmError('CONFIG', `LibreLinkUp history: minutes must be a positive number`);
+    }
+    const patient = await this.resolvePatient(options.subject);
+    const body = await this.authed(PATHS.graph(patient), graphResponseSchema, 'LibreLinkUp graph', patient);
+    const since = Date.now() - options.minutes * 60_000;
+    return mergeHistory(body.data.graphData, body.data.connection.glucoseMeasurement, patient, since);
+  }
+
+  /** Scans and alarm readings of about 14 days (events, not a 5-minute series), oldest first. */
+  async logbook(subject?: string): Promise<GlucoseReading[]> {
+    const patient = await this.resolvePatient(subject);
+    const body = await this.authed(
+      PATHS.logbook(patient),
+      logbookResponseSchema,
+      'LibreLinkUp logbook',
+      patient,
+    );
+    return sortAndDedupe(body.data.map((record) => toReading(record, patient)));
+  }
+
+  /** The follower's alarm thresholds for a patient. */
+  async alarmSettings(subject?: string): Promise<LibreAlarmSettings> {
+    const connection = this.choose(await this.fetchConnections(), subject);
+    const body = await this.authed(
+      PATHS.notificationSettings(connection.id),
+      notificationSettingsResponseSchema,
+      'LibreLinkUp alarm settings',
+    );
+    const rules = body.data.alarmRules;
+    const settings: LibreAlarmSettings = { connectionId: body.data.connectionId };
+    if (rules.l?.th !== undefined) settings.lowMgdl = rules.l.th;
+    if (rules.h?.th !== undefined) settings.highMgdl = rules.h.th;
+    if (rules.f?.th !== undefined) settings.urgentLowMgdl = rules.f.th;
+    return settings;
+  }
+
+  onSession(listener: SessionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    return Promise.resolve();
+  }
+
+  // ---- patients -------------------------------------------------------------------------------
+
+  private async fetchConnections(): Promise<Connection[]> {
+    const body = await this.authed(PATHS.connections, connectionsResponseSchema, 'LibreLinkUp connections');
+    this.knownConnections = body.data;
+    return body.data;
+  }
+
+  /** The patient a call is about: the one asked for, the configured one, or the first (kept). */
+  private choose(connections: Connection[], subject?: string): Connection {
+    const wanted = subject ?? this.config.patient;
+    if (wanted) {
+      const found = findPatient(connections, wanted);
+      if (!found) throw unknownPatient(wanted, connections);
+      return found;
+    }
+    if (connections.length === 0) throw noPatients();
+    // The service does not keep the order stable, so the first pick is remembered.
+    const kept = connections.find((c) => c.patientId === this.chosenPatient);
+    if (kept) return kept;
+    const first = connections[0]!;
+    this.chosenPatient = first.patientId;
+    if (connections.length > 1) {
+      const others = connections.slice(1).map(patientName).join(', ');
+      this.logger.info(
+        `LibreLinkUp: following ${patientName(first)}; also followed: ${others} (set patient to choose)`,
+      );
+    }
+    return first;
+  }
+
+  /** A patientId, from the connections already seen when possible (saves a request per poll). */
+  private async resolvePatient(subject?: string): Promise<string> {
+    const wanted = subject ?? this.config.patient;
+    if (wanted) {
+      const known = findPatient(this.knownConnections, wanted);
+      if (known) return known.patientId;
+    } else if (this.chosenPatient) {
+      return this.chosenPatient;
+    }
+    return this.choose(await this.fetchConnections(), subject).patientId;
+  }
+
+  // ---- authenticated calls --------------------------------------------------------------------
+
+  /**
+   * GET with the token: an expired token gets one new login and one retry; a region redirect is
+   * followed (at most twice, never back to a region already tried).
+   */
+  private async authed<T extends { ticket?: Ticket | undefined }>(
+    path: string,
+    schema: ZodType<T>,
+    what: string,
+    aboutPatient?: string,
+  ): Promise<T> {
+    let renewed = false;
+    let hops = 0;
+    const visited = new Set([this.region]);
+    for (;;) {
+      const session = await this.ensureSession();
+      // couldNotLoadPatient for a patient the account does follow means "no data now", not "unknown".
+      const patientKnown = this.knownConnections.some((c) => c.patientId === aboutPatient);
+      const { response, error } = await this.exchange(
+        { method: 'GET', url: this.url(path), headers: this.authHeaders(session) },
+        { what, kind: 'data', patientKnown },
+      );
+      if (error) {
+        if (error.code === 'SESSION_EXPIRED' && !renewed) {
+          renewed = true;
+          this.logger.info(`${what}: token refused, logging in again`);
+          if (this.session === session) this.session = undefined;
+          continue;
+        }
+        throw error;
+      }
+      const redirect = redirectSchema.safeParse(response.json);
+      if (redirect.success) {
+        hops += 1;
+        this.followRedirect(redirect.data.data.region, visited, hops, what);
+        this.emitSession();
+        continue;
+      }
+      const body = parseBody(schema, response.json, what);
+      this.adoptTicket(body.ticket);
+      return body;
+    }
+  }
+
+  private authHeaders(session: LibreSession): Record<string, string> {
+    return {
+      ...this.baseHeaders(),
+      Authorization: `Bearer ${session.token}`,
+      'Account-Id': session.accountId,
+    };
+  }
+
+  private baseHeaders(): Record<string, string> {
+    return { product: PRODUCT, version: this.version, 'Cache-Control': 'no-cache' };
+  }
+
+  private url(path: string): string {
+    return `${baseUrlFor(this.region, this.config.server)}${path}`;
+  }
+
+  /** One request, transient failures retried with backoff; the answer judged by `libreError`. */
+  private async exchange(
+    request: HttpRequest,
+    context: Omit<AnswerContext, 'redactor' | 'version'>,
+    policy = this.retry,
+  ): Promise<{ response: HttpResponse; error: CgmError | undefined }> {
+    if (this.closed) throw new CgmError('CONFIG', 'LibreLinkUp: the client was closed');
+    const full: AnswerContext = { ...context, redactor: this.transport.redactor, version: this.version };
+    const timed = this.config.timeoutMs ? { ...request, timeoutMs: this.config.timeoutMs } : request;
+    const response = await withRetry(async () => {
+      const answer = await this.transport.send(timed);
+      const error = libreError(answer, full);
+      if (error && isTransient(error)) throw error;
+      return answer;
+    }, policy);
+    return { response, error: libreError(response, full) };
+  }
+
+  // ---- login ----------------------------------------------------------------------------------
+
+  private async ensureSession(): Promise<LibreSession> {
+    if (this.session && isUsable(this.session, Date.now(), TOKEN_MARGIN_MS)) return this.session;
+    this.loginInFlight ??= this.performLogin().finally(() => {
+      this.loginInFlight = undefined;
+    });
+    return this.loginInFlight;
+  }
+
+  private async performLogin(): Promise<LibreSession> {
+    if (this.rejected) throw this.rejected;
+    const now = Date.now();
+    if (now < this.lockedUntil) {
+      throw new CgmError('ACCOUNT_LOCKED', `${LOGIN_WHAT}: logins are locked after failed attempts`, {
+        retryAfterMs: this.lockedUntil - now,
+        hint: 'wait for the lock to pass and check the password',
+      });
+    }
+    // A login sent twice after a lost answer is harmless; more could look like an attack.
+    const policy = { ...this.retry, attempts: Math.min(this.retry.attempts, 2) };
+    const visited = new Set([this.region]);
+    let hops = 0;
+    const accepted: string[] = [];
+    let answer = await this.exchange(this.loginRequest(), { what: LOGIN_WHAT, kind: 'login' }, policy);
+    for (;;) {
+      const { response, error } = answer;
+      if (error) {
+        const step = error.code === 'TERMS_REQUIRED' ? this.acceptableStep(response, accepted) : undefined;
+        if (!step) throw this.remember(error);
+        accepted.push(step.type);
+        this.transport.redactor.add(step.token);
+        answer = await this.exchange(
+          {
+            method: 'POST',
+            url: this.url(PATHS.acceptStep(step.type)),
+            headers: { ...this.baseHeaders(), Authorization: `Bearer ${step.token}` },
+            body: null,
+          },
+          { what: `LibreLinkUp accepting ${step.type}`, kind: 'login' },
+          policy,
+        );
+        this.logger.info(`LibreLinkUp: accepted the "${step.type}" step for the account (acceptTerms is on)`);
+        continue;
+      }
+      const redirect = redirectSchema.safeParse(response.json);
+      if (redirect.success) {
+        hops += 1;
+        this.followRedirect(redirect.data.data.region, visited, hops, LOGIN_WHAT);
+        answer = await this.exchange(this.loginRequest(), { what: LOGIN_WHAT, kind: 'login' }, policy);
+        continue;
+      }
+      return this.adoptLogin(response);
+    }
+  }
+
+  private loginRequest(): HttpRequest {
+    return {
+      method: 'POST',
+      url: this.url(PATHS.login),
+      headers: this.baseHeaders(),
+      body: { email: this.config.username, password: this.config.password },
+    };
+  }
+
+  /** The step to accept for the user, when they opted in and it is one a client may accept. */
+  private acceptableStep(
+    response: HttpResponse,
+    accepted: string[],
+  ): { type: string; token: string } | undefined {
+    if (!this.config.acceptTerms) return undefined;
+    const parsed = stepResponseSchema.safeParse(response.json);
+    if (!parsed.success) return undefined;
+    const type = parsed.data.data.step.type;
+    const token = parsed.data.data.authTicket?.token;
+    // The same step asked again right after accepting it means accepting does not work.
+    if (!token || !ACCEPTABLE_STEPS.has(type) || accepted.length >= MAX_TERMS_STEPS) return undefined;
+    if (accepted[accepted.length - 1] === type) return undefined;
+    return { type, token };
+  }
+
+  /** Refusals that must not be retried are remembered so that no request repeats them. */
+  private remember(error: CgmError): CgmError {
+    if (error.code === 'AUTH_INVALID') {
+      this.rejected = error;
+      this.logger.warn(`${LOGIN_WHAT}: password refused; no further login until the settings change`);
+    } else if (error.code === 'ACCOUNT_LOCKED') {
+      this.lockedUntil = Date.now() + (error.retryAfterMs ?? 300_000);
+    }
+    return error;
+  }
+
+  private adoptLogin(response: HttpResponse): LibreSession {
+    const body = parseBody(loginSuccessSchema, response.json, LOGIN_WHAT);
+    const { user, authTicket } = body.data;
+    this.transport.redactor.add(authTicket.token, user.id);
+    this.session = makeSession(authTicket.token, authTicket.expires, user.id);
+    this.logger.info(`LibreLinkUp: logged in (region ${this.region})`);
+    this.emitSession();
+    return this.session;
+  }
+
+  private followRedirect(region: string, visited: Set<string>, hops: number, what: string): void {
+    if (!REGION_CODE.test(region)) {
+      throw new CgmError('PROTOCOL', `${what}: redirected to an unreadable region`);
+    }
+    if (!canSwitchRegion(this.config.server)) {
+      throw new CgmError('REGION_REDIRECT', `${what}: the account belongs to region ${region}`, {
+        detail: { region },
+        retryable: false,
+        hint: `use a server URL containing {region}, or the server of region ${region}`,
+      });
+    }
+    if (hops > MAX_REDIRECT_HOPS || visited.has(region)) {
+      const path = [...visited, region].join(' → ');
+      throw new CgmError('REGION_REDIRECT', `${what}: redirect loop (${path})`, {
+        detail: { region },
+        retryable: false,
+        hint: `set region to ${region} (or the account's home region) to start there`,
+      });
+    }
+    visited.add(region);
+    this.logger.info(`${what}: the account belongs to region ${region}, switching`);
+    this.region = region;
+  }
+
+  /** Every answer carries a refreshed token; the newest one is kept and persisted. */
+  private adoptTicket(ticket: Ticket | undefined): void {
+    const session = this.session;
+    if (!ticket || !session || ticket.token === session.token) return;
+    this.transport.redactor.add(ticket.token);
+    this.session = { ...session, token: ticket.token, expires: ticket.expires };
+    this.emitSession();
+  }
+
+  private emitSession(): void {
+    if (!this.session) return;
+    const state = toState(this.session, this.account, this.region);
+    for (const listener of this.listeners) {
+      try {
+        listener(state);
+      } catch (error) {
+        // A host's storage failing must not fail the reading that triggered it.
+        const reason = error instanceof Error ? error.message : String(error);
+        this.logger.warn(`LibreLinkUp: storing the session failed: ${this.transport.redactor.clean(reason)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { CgmError } from '../../model/errors';
+import { makeReading, sortAndDedupe, type GlucoseReading } from '../../model/reading';
+import { libreTrend } from '../../model/trend';
+import type { Subject } from '../provider';
+import type { Connection, Measurement } from './schemas';
+import { requireFactoryTimestamp } from './timestamp';
+
+/** A LibreLinkUp record as a reading: the time from FactoryTimestamp (UTC), the value from mg/dL. */
+export function toReading(record: Measurement, patientId: string): GlucoseReading {
+  const limit = record.isLow ? 'low' : record.isHigh ? 'high' : undefined;
+  return makeReading({
+    provider: 'librelinkup',
+    subject: patientId,
+    time: requireFactoryTimestamp(record.FactoryTimestamp, 'LibreLinkUp record'),
+    mgdl: record.ValueInMgPerDl,
+    trend: libreTrend(record.TrendArrow),
+    ...(limit ? { limit } : {}),
+  });
+}
+
+/**
+ * The graph lags the current value by 15–20 minutes, so the current measurement is appended;
+ * it comes last so that, at an equal instant, its trend wins.
+ */
+export function mergeHistory(
+  graph: readonly Measurement[],
+  current: Measurement | null | undefined,
+  patientId: string,
+  sinceMs: number,
+): GlucoseReading[] {
+  const records = current ? [...graph, current] : [...graph];
+  return sortAndDedupe(records.map((r) => toReading(r, patientId))).filter(
+    (r) => r.time.getTime() >= sinceMs,
+  );
+}
+
+export function patientName(connection: Connection): string {
+  return `${connection.firstName} ${connection.lastName}`.trim() || 'unnamed patient';
+}
+
+export function toSubject(connection: Connection): Subject {
+  return { id: connection.patientId, name: patientName(connection) };
+}
+
+/** A patient given by id or by "First Last" (any case, spaces folded). */
+export function findPatient(connections: readonly Connection[], wanted: string): Connection | undefined {
+  const byId = connections.find((c) => c.patientId === wanted);
+  if (byId) return byId;
+  const fold = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();
+  const name = fold(wanted);
+  return connections.find((c) => fold(patientName(c)) === name);
+}
+
+/** The error for a patient this account does not follow; it names the patients, never their ids. */
+export function unknownPatient(wanted: string, connections: readonly Connection[]): CgmError {
+  if (connections.length === 0) return noPatients();
+  const names = connections.map(patientName).join(', ');
+  return new CgmError(
+    'NOT_FOUND',
+    `LibreLinkUp: no followed patient matches "${wanted}"; followed: ${names}`,
+    {
+      hint: `set patient to one of: ${names}`,
+    },
+  );
+}
+
+export function noPatients(): CgmError {
+  return new CgmError('NOT_FOUND', 'LibreLinkUp: this account follows nobody yet', {
+    hint: 'accept the invitation from the patient in the LibreLinkUp app first',
+  });
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+// Only the fields the client uses are required; everything else passes untouched, because the
+// service adds fields freely and a new one must never break a reading.
+
+/** The shape of every glucose record: current measurement, graph point, logbook entry. */
+export const measurementSchema = z.object({
+  FactoryTimestamp: z.string(),
+  Timestamp: z.string().optional(),
+  type: z.number().optional(),
+  ValueInMgPerDl: z.number().finite().nonnegative(),
+  /** Absent on graph points; 0 or missing means none. */
+  TrendArrow: z.number().nullish(),
+  MeasurementColor: z.number().optional(),
+  GlucoseUnits: z.number().optional(),
+  Value: z.number().optional(),
+  isHigh: z.boolean().optional(),
+  isLow: z.boolean().optional(),
+  /** Logbook only: 0 fixed low, 1 low, 2 high. */
+  alarmType: z.number().optional(),
+});
+export type Measurement = z.infer<typeof measurementSchema>;
+
+export const ticketSchema = z.object({
+  token: z.string().min(1),
+  /** Epoch seconds. */
+  expires: z.number(),
+  duration: z.number().optional(),
+});
+export type Ticket = z.infer<typeof ticketSchema>;
+
+/** What every answer may carry around its data. */
+export const envelopeSchema = z.object({
+  status: z.number().optional(),
+  error: z.object({ message: z.string().optional() }).loose().optional(),
+  message: z.string().optional(),
+  ticket: ticketSchema.optional(),
+});
+
+const thresholdSchema = z.object({ th: z.number().optional(), on: z.boolean().optional() }).loose();
+
+export const alarmRulesSchema = z
+  .object({ h: thresholdSchema.optional(), l: thresholdSchema.optional(), f: thresholdSchema.optional() })
+  .loose();
+
+export const connectionSchema = z
+  .object({
+    id: z.string(),
+    patientId: z.string().min(1),
+    firstName: z.string().optional().default(''),
+    lastName: z.string().optional().default(''),
+    targetLow: z.number().optional(),
+    targetHigh: z.number().optional(),
+    uom: z.number().optional(),
+    alarmRules: alarmRulesSchema.nullish(),
+    glucoseMeasurement: measurementSchema.nullish(),
+  })
+  .loose();
+export type Connection = z.infer<typeof connectionSchema>;
+
+export const connectionsResponseSchema = envelopeSchema.extend({ data: z.array(connectionSchema) });
+
+export const graphResponseSchema = envelopeSchema.extend({
+  data: z.object({
+    connection: connectionSchema,
+    graphData: z.array(measurementSchema).default([]),
+    activeSensors: z.array(z.unknown()).nullish(),
+  }),
+});
+
+export const logbookResponseSchema = envelopeSchema.extend({ data: z.array(measurementSchema) });
+
+export const notificationSettingsResponseSchema = envelopeSchema.extend({
+  data: z.object({ connectionId: z.string(), alarmRules: alarmRulesSchema }).loose(),
+});
+
+/** `{"status":0,"data":{"redirect":true,"region":"eu"}}`, on login and sometimes later. */
+export const redirectSchema = z.object({
+  data: z.object({ redirect: z.literal(true), region: z.string() }),
+});
+
+export const stepSchema = z.object({
+  type: z.string(),
+  componentName: z.string().optional(),
+});
+
+/** `status: 4` at login: a document to accept or an e-mail to verify, with a short-lived step token. */
+export const stepResponseSchema = z.object({
+  status: z.literal(4),
+  data: z.object({
+    step: stepSchema,
+    authTicket: ticketSchema.optional(),
+  }),
+});
+
+export const loginSuccessSchema = z.object({
+  status: z.literal(0),
+  data: z.object({
+    user: z.object({ id: z.string().min(1), country: z.string().optional() }).loose(),
+    authTicket: ticketSchema,
+  }),
+});
+export type LoginSuccess = z.infer<typeof loginSuccessSchema>;
+
+/** The body of `status: 429` at login: `data.data.lockout` seconds. */
+export const lockoutSchema = z.object({
+  data: z.object({
+    code: z.number().optional(),
+    message: z.string().optional(),
+    data: z
+      .object({ failures: z.number().optional(), interval: z.number().optional(), lockout: z.number() })
+      .optional(),
+  }),
+});
+
+/** `status: 920` (with HTTP 403): the version header is below what the service accepts. */
+export const versionTooOldSchema = z.object({
+  data: z.object({ minimumVersion: z.string().optional() }).loose().optional(),
+});
+
+/** An error body of the new LLU 5 API (`{"code":5,"errors":[{"error":"…"}]}`). */
+export const llu5ErrorSchema = z.object({
+  code: z.number(),
+  errors: z.array(z.object({ error: z.string() }).loose()),
+});
