@@ -1,0 +1,207 @@
+import { EventEmitter } from 'node:events';
+import { z } from 'zod';
+import { CgmError } from '../../src/model/errors';
+import type { Logger } from '../../src/model/logger';
+import type { GlucoseUnit, ProviderId } from '../../src/model/reading';
+import type { SourceConfigInput } from '../../src/config';
+import type { CgmSource, ClientOptions, LoginInfo } from '../../src/providers/provider';
+import { createSource } from '../../src/source';
+import type { SessionStore } from './session-store';
+
+/** What the account dialog saves (the `defaults` of cgm-account). */
+export interface AccountProps {
+  name?: string;
+  provider: ProviderId;
+  region?: string;
+  server?: string;
+  units?: GlucoseUnit;
+  patient?: string;
+  acceptTerms?: boolean;
+  serial?: string;
+  takeOverReceiver?: boolean;
+  /** VitaDock: the path of the optional push endpoint in the flow's HTTP space. */
+  pushPath?: string;
+  /** Per-request timeout (ms); not in the dialog, for tests and unusual networks. */
+  timeoutMs?: number;
+}
+
+/** Secrets kept as Node-RED credentials, never sent back to the editor. */
+export interface AccountCredentials {
+  username?: string;
+  password?: string;
+  accountId?: string;
+  consumerKey?: string;
+  consumerSecret?: string;
+  accessToken?: string;
+  accessSecret?: string;
+}
+
+export const CREDENTIAL_TYPES = {
+  username: { type: 'text' },
+  password: { type: 'password' },
+  accountId: { type: 'password' },
+  consumerKey: { type: 'password' },
+  consumerSecret: { type: 'password' },
+  accessToken: { type: 'password' },
+  accessSecret: { type: 'password' },
+} as const;
+
+const propsSchema = z.object({
+  name: z.string().optional(),
+  provider: z.enum(['dexcom', 'librelinkup', 'vitadock'], {
+    error: 'provider must be dexcom, librelinkup or vitadock',
+  }),
+  region: z.string().optional(),
+  server: z.string().optional(),
+  units: z.enum(['mgdl', 'mmol']).optional(),
+  patient: z.string().optional(),
+  acceptTerms: z.boolean().optional(),
+  serial: z.string().optional(),
+  takeOverReceiver: z.boolean().optional(),
+  pushPath: z.string().optional(),
+  timeoutMs: z.number().optional(),
+});
+
+/** The dialog's saved properties, checked; unknown extras are dropped. */
+export function parseAccountProps(def: Record<string, unknown>): AccountProps {
+  const parsed = propsSchema.safeParse(def);
+  if (!parsed.success) {
+    throw new CgmError('CONFIG', parsed.error.issues.map((i) => i.message).join('; '));
+  }
+  return parsed.data;
+}
+
+const text = (value: string | undefined): string | undefined => {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+};
+
+/** The core's account configuration from the dialog and the credentials; empty fields are left out. */
+export function sourceConfig(props: AccountProps, creds: AccountCredentials): SourceConfigInput {
+  const common = {
+    ...(text(props.name) ? { name: text(props.name) } : {}),
+    ...(text(props.server) ? { server: text(props.server) } : {}),
+    ...(props.timeoutMs ? { timeoutMs: props.timeoutMs } : {}),
+  };
+  switch (props.provider) {
+    case 'dexcom':
+      return {
+        provider: 'dexcom',
+        ...common,
+        ...(text(props.region) ? { region: text(props.region) as 'us' | 'ous' | 'jp' } : {}),
+        username: text(creds.username),
+        password: creds.password ?? '',
+        accountId: text(creds.accountId),
+        serial: text(props.serial),
+        takeOverReceiver: props.takeOverReceiver === true,
+      };
+    case 'librelinkup':
+      return {
+        provider: 'librelinkup',
+        ...common,
+        region: text(props.region),
+        username: creds.username ?? '',
+        password: creds.password ?? '',
+        patient: text(props.patient),
+        acceptTerms: props.acceptTerms === true,
+      };
+    case 'vitadock':
+      return {
+        provider: 'vitadock',
+        ...common,
+        consumerKey: creds.consumerKey ?? '',
+        consumerSecret: creds.consumerSecret ?? '',
+        accessToken: text(creds.accessToken),
+        accessSecret: text(creds.accessSecret),
+      };
+  }
+}
+
+/** The secret material the stored session is sealed with. */
+export function sessionSecret(props: AccountProps, creds: AccountCredentials): string {
+  return JSON.stringify([props.provider, props.server ?? '', props.region ?? '', creds]);
+}
+
+export type SourceFactory = (config: SourceConfigInput, options: ClientOptions) => CgmSource;
+
+export interface AccountOptions {
+  logger: Logger;
+  sessions: SessionStore;
+  /** Tests swap the factory; hosts use the core's `createSource`. */
+  createSource?: SourceFactory;
+}
+
+export interface AccountEvents {
+  /** A verified push notification: pollers should fetch now. */
+  push: [];
+}
+
+const live = new Set<Account>();
+
+/** How many accounts are open in this process (tests check that redeploys close them). */
+export function openAccountCount(): number {
+  return live.size;
+}
+
+/**
+ * The runtime half of a cgm-account config node: one core source for every node that uses the
+ * account (so one login serves them all), its session sealed into context, everything closed on
+ * redeploy.
+ */
+export class Account extends EventEmitter<AccountEvents> {
+  readonly unit: GlucoseUnit;
+  private opening: Promise<CgmSource> | undefined;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly props: AccountProps,
+    private readonly creds: AccountCredentials,
+    private readonly options: AccountOptions,
+  ) {
+    super();
+    this.unit = props.units ?? 'mgdl';
+    live.add(this);
+  }
+
+  get provider(): ProviderId {
+    return this.props.provider;
+  }
+
+  /** The shared source, created on first use with the persisted session (rejects with CgmError only). */
+  source(): Promise<CgmSource> {
+    if (this.closed) return Promise.reject(new CgmError('CONFIG', 'the account was closed (redeploy)'));
+    this.opening ??= this.open();
+    return this.opening;
+  }
+
+  async login(): Promise<LoginInfo> {
+    return (await this.source()).login();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    live.delete(this);
+    this.removeAllListeners();
+    const opening = this.opening;
+    if (!opening) return;
+    try {
+      await (await opening).close();
+    } catch {
+      // It never opened (bad config) or closing failed: nothing is left to release.
+    }
+  }
+
+  private async open(): Promise<CgmSource> {
+    const config = sourceConfig(this.props, this.creds);
+    const session = await this.options.sessions.load();
+    const factory = this.options.createSource ?? createSource;
+    const options: ClientOptions = { logger: this.options.logger };
+    if (session && session.provider === this.props.provider) options.session = session;
+    const source = factory(config, options);
+    source.onSession((state) => void this.options.sessions.save(state));
+    if (this.closed) await source.close();
+    return source;
+  }
+}

@@ -1,0 +1,54 @@
+import { CgmError } from '../../src/model/errors';
+import type { Logger } from '../../src/model/logger';
+import { Account } from './account';
+import type { Node, NodeAPI } from './types';
+
+/** The core's logger on top of a node's own log methods (the core redacts before it logs). */
+export function nodeLogger(node: Node<unknown>): Logger {
+  return {
+    debug: (message) => node.debug(message),
+    info: (message) => node.log(message),
+    warn: (message) => node.warn(message),
+    // Without a msg, node.error only logs; errors meant for Catch nodes go through the status funnel.
+    error: (message) => node.error(message),
+  };
+}
+
+/** The runtime account a config node carries, under a property no Node-RED field uses. */
+export const ACCOUNT_KEY = 'glucobridgeAccount';
+
+/**
+ * The account a node's `account` property names, or a CONFIG error saying what is missing
+ * (`type` picks the calling node's message catalog).
+ */
+export function findAccount(RED: NodeAPI, type: string, id: unknown): Account | CgmError {
+  const node = typeof id === 'string' && id !== '' ? RED.nodes.getNode(id) : null;
+  if (node === null || typeof node !== 'object') {
+    return new CgmError('CONFIG', RED._(`${type}.errors.no-account`));
+  }
+  const account = (node as Record<string, unknown>)[ACCOUNT_KEY];
+  if (account instanceof Account) return account;
+  const failure = (node as Record<string, unknown>).glucobridgeError;
+  return failure instanceof CgmError ? failure : new CgmError('CONFIG', RED._(`${type}.errors.no-account`));
+}
+
+/**
+ * The context store the sealed session goes to: the `cgmAccountSessionStore` setting, else the first
+ * file-backed store in `contextStorage` (so sessions survive restarts), else the default store.
+ */
+export function sessionContextStore(settings: Record<string, unknown>): string | undefined {
+  const explicit = settings.cgmAccountSessionStore;
+  if (typeof explicit === 'string' && explicit !== '') return explicit;
+  const storage = settings.contextStorage;
+  if (storage === null || typeof storage !== 'object') return undefined;
+  for (const [name, store] of Object.entries(storage as Record<string, unknown>)) {
+    if (
+      store !== null &&
+      typeof store === 'object' &&
+      (store as { module?: unknown }).module === 'localfilesystem'
+    ) {
+      return name;
+    }
+  }
+  return undefined;
+}

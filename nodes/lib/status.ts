@@ -1,0 +1,63 @@
+import { toCgmError, type CgmError } from '../../src/model/errors';
+import { unitLabel, valueIn, type GlucoseReading, type GlucoseUnit } from '../../src/model/reading';
+import type { Node, NodeDone, NodeMessage, NodeStatus } from './types';
+
+/** Green: the value in the account's unit with its arrow, e.g. `112 mg/dL →`. */
+export function readingStatus(reading: GlucoseReading, unit: GlucoseUnit): NodeStatus {
+  return {
+    fill: 'green',
+    shape: 'dot',
+    text: `${valueIn(reading, unit)} ${unitLabel(unit)} ${reading.arrow}`,
+  };
+}
+
+/** Yellow: the last value is too old to act on; `staleText` is the localised word for it. */
+export function staleStatus(
+  last: GlucoseReading | undefined,
+  unit: GlucoseUnit,
+  staleText: string,
+): NodeStatus {
+  const value = last ? `${valueIn(last, unit)} ${unitLabel(unit)} ` : '';
+  return { fill: 'yellow', shape: 'ring', text: `${value}${staleText}` };
+}
+
+/** Red: the stable error code, which people can search the help and the logs for. */
+export function errorStatus(error: CgmError): NodeStatus {
+  return { fill: 'red', shape: 'ring', text: error.code };
+}
+
+/**
+ * The one way an input handler fails: red status, then `done(err)` so Catch nodes get the message
+ * with `msg.error.code`. Whatever was thrown becomes a CgmError first.
+ */
+export function failInput(node: Node<unknown>, thrown: unknown, done: NodeDone): CgmError {
+  const error = toCgmError(thrown);
+  node.status(errorStatus(error));
+  done(error);
+  return error;
+}
+
+/**
+ * Errors without an input message (the poll timer, a push): red status and `node.error(err, msg)`,
+ * which reaches Catch nodes just as `done(err)` does.
+ */
+export function failBackground(node: Node<unknown>, thrown: unknown, msg: NodeMessage = {}): CgmError {
+  const error = toCgmError(thrown);
+  node.status(errorStatus(error));
+  node.error(error, { ...msg, payload: error.toJSON() });
+  return error;
+}
+
+/**
+ * Runs an input handler's async work so that nothing escapes as an unhandled rejection: a throw or
+ * rejection goes through `failInput`.
+ */
+export function guardInput(node: Node<unknown>, done: NodeDone, work: () => Promise<void>): void {
+  work().catch((thrown: unknown) => {
+    try {
+      failInput(node, thrown, done);
+    } catch {
+      // done() itself failed (the node was closed meanwhile): nothing left to tell.
+    }
+  });
+}
