@@ -1,0 +1,128 @@
+// Shared set-up for the Node-RED node tests: the real runtime (node-red-node-test-helper) and the
+// simulated clouds on a loopback socket.
+import helper from 'node-red-node-test-helper';
+import { Simulator } from '../../src/simulator/server';
+import type { ProviderSimulator } from '../../src/simulator/types';
+import { DexcomSimulator, DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator/dexcom';
+import type { NodeMessage } from '../../nodes/lib/types';
+import accountNode from '../../nodes/cgm-account';
+import loginNode from '../../nodes/cgm-login';
+import readNode from '../../nodes/cgm-read-glucose';
+
+helper.init(require.resolve('node-red'));
+
+export { helper };
+export const ALL_NODES = [accountNode, loginNode, readNode];
+
+export const DEXCOM = DEXCOM_DEMO_ACCOUNTS[1]!; // the `ous` demo account
+
+export interface Clouds {
+  sim: Simulator;
+  dexcom: DexcomSimulator;
+  dexcomServer: string;
+  /** While true, Dexcom answers every read with an empty list (an account without sensor data). */
+  empty: { dexcom: boolean };
+}
+
+/** The Dexcom simulator, able to play an account that has no readings at all. */
+function withEmptyReads(dexcom: DexcomSimulator, empty: { dexcom: boolean }): ProviderSimulator {
+  return {
+    provider: dexcom.provider,
+    prefix: dexcom.prefix,
+    describe: (baseUrl) => dexcom.describe(baseUrl),
+    handle: (request, context) =>
+      empty.dexcom && request.path.includes('ReadPublisher')
+        ? { status: 200, body: [] }
+        : dexcom.handle(request, context),
+  };
+}
+
+export async function startClouds(): Promise<Clouds> {
+  const dexcom = new DexcomSimulator();
+  const empty = { dexcom: false };
+  const sim = new Simulator({ providers: [withEmptyReads(dexcom, empty)] });
+  await sim.listen();
+  return { sim, dexcom, empty, dexcomServer: `${sim.urlFor('dexcom')}/${DEXCOM.region}` };
+}
+
+export function startServer(): Promise<void> {
+  return new Promise((resolve) => helper.startServer(() => resolve()));
+}
+
+export async function stopServer(): Promise<void> {
+  await helper.unload();
+  await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+}
+
+/** A flow with a tab, a Dexcom account and whatever nodes the test adds, plus a Catch node. */
+export function dexcomFlow(
+  server: string,
+  nodes: Record<string, unknown>[],
+  account: Record<string, unknown> = {},
+) {
+  return [
+    { id: 'flow1', type: 'tab', label: 'test' },
+    { id: 'acct', type: 'cgm-account', provider: 'dexcom', region: 'ous', server, units: 'mgdl', ...account },
+    ...nodes.map((n) => ({ z: 'flow1', ...n })),
+    { id: 'catcher', z: 'flow1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'flow1', type: 'helper' },
+  ];
+}
+
+export const dexcomCredentials = (password = DEXCOM.password) => ({
+  acct: { username: DEXCOM.username, password },
+});
+
+/** The next message a helper node receives. */
+export function nextMessage(id: string, timeoutMs = 5_000): Promise<NodeMessage> {
+  const node = helper.getNode(id) as unknown as {
+    once(event: 'input', listener: (msg: NodeMessage) => void): void;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no message at ${id} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    node.once('input', (msg) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+  });
+}
+
+/** The node's status calls so far. */
+export function statuses(id: string): { fill?: string; text?: string }[] {
+  const node = helper.getNode(id) as unknown as { status: { args: [{ fill?: string; text?: string }][] } };
+  return node.status.args.map((a) => a[0]);
+}
+
+export function receive(id: string, msg: NodeMessage): void {
+  (helper.getNode(id) as unknown as { receive(msg: NodeMessage): void }).receive(msg);
+}
+
+const realSetTimeout = globalThis.setTimeout;
+
+/** Real time passing (for socket I/O) while sinon fakes the timers. */
+export function realSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => realSetTimeout(resolve, ms));
+}
+
+/**
+ * Waits for `work` while moving a fake clock on in small steps, with real pauses between them so
+ * loopback HTTP can answer: backoffs and schedules of minutes pass in a fraction of a second.
+ */
+export async function drive<T>(
+  clock: { tickAsync(ms: number): Promise<number> },
+  work: Promise<T>,
+  { stepMs = 250, maxMs = 30 * 60_000 } = {},
+): Promise<T> {
+  let settled = false;
+  const watched = work.finally(() => {
+    settled = true;
+  });
+  for (let passed = 0; !settled && passed < maxMs; passed += stepMs) {
+    await realSleep(3);
+    if (!settled) await clock.tickAsync(stepMs);
+  }
+  return watched;
+}
