@@ -75,7 +75,7 @@ export const dexcomCredentials = (password = DEXCOM.password) => ({
 
 /** The next message a helper node receives. */
 export function nextMessage(id: string, timeoutMs = 5_000): Promise<NodeMessage> {
-  const node = helper.getNode(id) as unknown as {
+  const node = helper.getNode(id) as {
     once(event: 'input', listener: (msg: NodeMessage) => void): void;
   };
   return new Promise((resolve, reject) => {
@@ -92,12 +92,12 @@ export function nextMessage(id: string, timeoutMs = 5_000): Promise<NodeMessage>
 
 /** The node's status calls so far. */
 export function statuses(id: string): { fill?: string; text?: string }[] {
-  const node = helper.getNode(id) as unknown as { status: { args: [{ fill?: string; text?: string }][] } };
+  const node = helper.getNode(id) as { status: { args: [{ fill?: string; text?: string }][] } };
   return node.status.args.map((a) => a[0]);
 }
 
 export function receive(id: string, msg: NodeMessage): void {
-  (helper.getNode(id) as unknown as { receive(msg: NodeMessage): void }).receive(msg);
+  (helper.getNode(id) as { receive(msg: NodeMessage): void }).receive(msg);
 }
 
 const realSetTimeout = globalThis.setTimeout;
