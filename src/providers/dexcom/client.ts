@@ -1,0 +1,338 @@
+import { createHash } from 'node:crypto';
+import type { DexcomConfig } from '../../config';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../http/retry';
+import type { Redactor } from '../../http/redact';
+import { HttpTransport, parseBody, type HttpResponse } from '../../http/transport';
+import { CgmError } from '../../model/errors';
+import { silentLogger, type Logger } from '../../model/logger';
+import { dexcomLimit, makeReading, sortAndDedupe, type GlucoseReading } from '../../model/reading';
+import { dexcomTrend } from '../../model/trend';
+import type {
+  Cadence,
+  CgmSource,
+  ClientOptions,
+  LoginInfo,
+  SessionListener,
+  SessionState,
+  Subject,
+} from '../provider';
+import {
+  DEXCOM_CADENCE,
+  DEXCOM_REGION_INFO,
+  ENDPOINTS,
+  LOCKOUT_MS,
+  MAX_COUNT,
+  MAX_MINUTES,
+  NULL_UUID,
+  dexcomServicesUrl,
+  isUuid,
+} from './constants';
+import { authHint, dexcomError, type DexcomErrorContext } from './errors';
+import { glucoseRecordsSchema, idResponseSchema, type GlucoseRecord } from './schemas';
+
+export interface DexcomClientOptions extends ClientOptions {
+  /** Backoff for transient failures of authenticated calls (tests shorten it). */
+  retry?: RetryPolicy;
+}
+
+export interface DexcomCallOptions {
+  method?: 'GET' | 'POST';
+  query?: Record<string, string | number | boolean | undefined>;
+  /** A JSON body; without one an empty body (Content-Length 0) is sent. */
+  body?: unknown;
+  /** For endpoints that want the session id inside the body (UpdatePublisherAccountRuntimeInfo). */
+  bodyWithSession?: (sessionId: string) => unknown;
+  /** Calls that need no session (General/SystemUtcTime). */
+  anonymous?: boolean;
+}
+
+/**
+ * Dexcom Share as a follower reads it, plus the authenticated call the publisher and the followers
+ * modules build on. One login in flight per client; the session is reused; an expired session gets
+ * one new login and one retry; a refused login is never repeated by this client.
+ */
+export class DexcomClient implements CgmSource {
+  readonly provider = 'dexcom' as const;
+  readonly cadence: Cadence = DEXCOM_CADENCE;
+  readonly config: DexcomConfig;
+  /** Whose glucose this account is (the configured name, else the username). */
+  readonly subject: string;
+  private readonly transport: HttpTransport;
+  private readonly logger: Logger;
+  private readonly retry: RetryPolicy;
+  private readonly baseUrl: string;
+  private readonly applicationId: string;
+  private readonly accountKey: string;
+  private readonly listeners = new Set<SessionListener>();
+  private accountId: string | undefined;
+  private sessionId: string | undefined;
+  private loginInFlight: Promise<string> | undefined;
+  /** The AUTH_INVALID that ended logins for this configuration. */
+  private refusal: CgmError | undefined;
+  private lockedUntil = 0;
+
+  constructor(config: DexcomConfig, options: DexcomClientOptions = {}) {
+    this.config = config;
+    this.logger = options.logger ?? silentLogger;
+    this.transport =
+      options.transport ??
+      new HttpTransport({
+        logger: this.logger,
+        ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+      });
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.subject = config.name ?? (config.username || undefined) ?? 'dexcom';
+    this.baseUrl = dexcomServicesUrl(config.region, config.server);
+    this.applicationId = DEXCOM_REGION_INFO[config.region].applicationId;
+    this.accountKey = createHash('sha256')
+      .update(`${config.region}:${config.username || config.accountId || ''}`)
+      .digest('hex');
+    this.redactor.add(config.password, config.username, config.accountId);
+    if (config.accountId && isUuid(config.accountId) && config.accountId !== NULL_UUID) {
+      this.accountId = config.accountId;
+    }
+    this.restore(options.session);
+  }
+
+  get redactor(): Redactor {
+    return this.transport.redactor;
+  }
+
+  async login(): Promise<LoginInfo> {
+    await this.session();
+    return { provider: 'dexcom', region: this.config.region, subjects: await this.subjects() };
+  }
+
+  /**
+   * The newest reading of the last 24 hours. The whole window (not 10 minutes) so that a sensor
+   * gap still shows the last known value; the poller judges its age and reports `stale`.
+   */
+  async latest(subject?: string): Promise<GlucoseReading | null> {
+    this.checkSubject(subject);
+    const readings = await this.read(MAX_MINUTES, 1);
+    return readings[readings.length - 1] ?? null;
+  }
+
+  /** Readings of the last `minutes` (at most 24 h), oldest first. `[]` means no data, not an error. */
+  async history(options: { minutes: number; subject?: string }): Promise<GlucoseReading[]> {
+    this.checkSubject(options.subject);
+    if (!(options.minutes > 0)) return [];
+    // The window bounds the records; maxCount stays at the cap so no reading in it is cut off.
+    return this.read(Math.min(MAX_MINUTES, Math.ceil(options.minutes)), MAX_COUNT);
+  }
+
+  subjects(): Promise<Subject[]> {
+    return Promise.resolve([{ id: this.subject, name: this.config.name ?? this.subject }]);
+  }
+
+  onSession(listener: SessionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    // Dexcom has no logout; forgetting the listeners is all there is to release.
+    this.listeners.clear();
+    return Promise.resolve();
+  }
+
+  /**
+   * One authenticated call: logs in when needed, sends the session id, retries transient failures
+   * with backoff, and on an expired session logs in again once and retries once. Resolves with a 2xx
+   * answer; anything else rejects with the mapped CgmError.
+   */
+  async call(endpoint: string, options: DexcomCallOptions = {}): Promise<HttpResponse> {
+    if (options.anonymous) return this.retrying(() => this.send(endpoint, options, undefined));
+    const sessionId = await this.session();
+    try {
+      return await this.retrying(() => this.send(endpoint, options, sessionId));
+    } catch (error) {
+      if (!(error instanceof CgmError) || error.code !== 'SESSION_EXPIRED') throw error;
+      this.logger.info(`Dexcom session ended (${error.vendorCode ?? 'expired'}); logging in again`);
+      this.dropSession(sessionId);
+      const renewed = await this.session();
+      return this.retrying(() => this.send(endpoint, options, renewed));
+    }
+  }
+
+  private async read(minutes: number, maxCount: number): Promise<GlucoseReading[]> {
+    const response = await this.call(ENDPOINTS.readLatest, { query: { minutes, maxCount } });
+    const records = parseBody(glucoseRecordsSchema, response.json, `Dexcom ${ENDPOINTS.readLatest}`);
+    return sortAndDedupe(records.map((record) => this.toReading(record)));
+  }
+
+  private toReading(record: GlucoseRecord): GlucoseReading {
+    // WT is the instant; DT carries the same milliseconds plus an offset that is NOT applied.
+    const ms = (record.WT ?? record.DT)?.ms ?? 0;
+    const limit = dexcomLimit(record.Value);
+    return makeReading({
+      provider: 'dexcom',
+      subject: this.subject,
+      time: new Date(ms),
+      mgdl: record.Value,
+      trend: dexcomTrend(record.Trend),
+      ...(limit ? { limit } : {}),
+    });
+  }
+
+  private checkSubject(subject: string | undefined): void {
+    if (subject !== undefined && subject !== this.subject) {
+      throw new CgmError('NOT_FOUND', `this Dexcom account is "${this.subject}", not the subject asked for`);
+    }
+  }
+
+  private retrying<T>(task: () => Promise<T>): Promise<T> {
+    return withRetry(task, this.retry);
+  }
+
+  private async send(
+    endpoint: string,
+    options: DexcomCallOptions,
+    sessionId: string | undefined,
+  ): Promise<HttpResponse> {
+    const body =
+      sessionId !== undefined && options.bodyWithSession ? options.bodyWithSession(sessionId) : options.body;
+    const response = await this.transport.send({
+      method: options.method ?? 'POST',
+      url: `${this.baseUrl}/${endpoint}`,
+      query: sessionId === undefined ? options.query : { sessionId, ...options.query },
+      // No body at all (Content-Length 0), as Dexcom's apps send: the transport's `null` becomes `""`.
+      ...(body === undefined ? { headers: { 'Content-Type': 'application/json' } } : { body }),
+      ...(this.config.timeoutMs === undefined ? {} : { timeoutMs: this.config.timeoutMs }),
+    });
+    if (response.status >= 200 && response.status < 300) return response;
+    throw dexcomError(response, this.errorContext(endpoint, false));
+  }
+
+  private errorContext(what: string, login: boolean): DexcomErrorContext {
+    return {
+      what,
+      login,
+      region: this.config.region,
+      redactor: this.redactor,
+      ...(this.config.server ? { server: this.config.server } : {}),
+    };
+  }
+
+  /** The session id, logging in when there is none; concurrent callers share one login. */
+  private session(): Promise<string> {
+    if (this.sessionId) return Promise.resolve(this.sessionId);
+    this.loginInFlight ??= this.logIn().finally(() => {
+      this.loginInFlight = undefined;
+    });
+    return this.loginInFlight;
+  }
+
+  private dropSession(sessionId: string): void {
+    // Only the session that failed: another caller may already have replaced it.
+    if (this.sessionId === sessionId) this.sessionId = undefined;
+  }
+
+  private async logIn(): Promise<string> {
+    if (this.refusal) throw this.refusal;
+    const waitMs = this.lockedUntil - Date.now();
+    if (waitMs > 0) {
+      throw new CgmError(
+        'ACCOUNT_LOCKED',
+        `Dexcom account locked: no login for another ${Math.ceil(waitMs / 60_000)} min`,
+        { retryAfterMs: waitMs, hint: 'wait for the lock to pass; stop other apps using the account' },
+      );
+    }
+    this.checkConfig();
+    try {
+      const accountId = this.accountId ?? (await this.authenticate());
+      const sessionId = await this.loginById(accountId);
+      this.sessionId = sessionId;
+      this.emitSession(accountId, sessionId);
+      return sessionId;
+    } catch (error) {
+      if (error instanceof CgmError && error.code === 'AUTH_INVALID') this.refusal = error;
+      if (error instanceof CgmError && error.code === 'ACCOUNT_LOCKED') {
+        this.lockedUntil = Date.now() + Math.max(LOCKOUT_MS, error.retryAfterMs ?? 0);
+      }
+      throw error;
+    }
+  }
+
+  private checkConfig(): void {
+    const { accountId, username } = this.config;
+    if (accountId && (!isUuid(accountId) || accountId === NULL_UUID)) {
+      throw new CgmError('CONFIG', 'the Dexcom account id must be a UUID like 1234abcd-…-…-…-…', {
+        hint: 'copy the account id from the Dexcom account page URL, or leave it out and give the username',
+      });
+    }
+    if (!accountId && !username) {
+      throw new CgmError('CONFIG', 'a Dexcom username (or account id) is required', {
+        hint: 'set the username (GLUCOBRIDGE_USERNAME) or the account id (GLUCOBRIDGE_ACCOUNT_ID)',
+      });
+    }
+  }
+
+  private async authenticate(): Promise<string> {
+    const accountId = await this.loginStep(ENDPOINTS.authenticate, {
+      accountName: this.config.username,
+      password: this.config.password,
+      applicationId: this.applicationId,
+    });
+    this.accountId = accountId;
+    return accountId;
+  }
+
+  private loginById(accountId: string): Promise<string> {
+    return this.loginStep(ENDPOINTS.loginById, {
+      accountId,
+      password: this.config.password,
+      applicationId: this.applicationId,
+    });
+  }
+
+  /** One login request, sent once (a password is never replayed) and answered with a UUID. */
+  private async loginStep(endpoint: string, body: Record<string, unknown>): Promise<string> {
+    const response = await this.transport.send({
+      method: 'POST',
+      url: `${this.baseUrl}/${endpoint}`,
+      body,
+      ...(this.config.timeoutMs === undefined ? {} : { timeoutMs: this.config.timeoutMs }),
+    });
+    if (response.status < 200 || response.status >= 300) {
+      throw dexcomError(response, this.errorContext(endpoint, true));
+    }
+    const id = parseBody(idResponseSchema, response.json, `Dexcom ${endpoint}`);
+    if (id === NULL_UUID) {
+      throw new CgmError('AUTH_INVALID', `Dexcom ${endpoint}: the login failed (Dexcom answered no id)`, {
+        hint: authHint(this.config.region),
+      });
+    }
+    if (!isUuid(id)) throw new CgmError('PROTOCOL', `Dexcom ${endpoint}: the answer is not an id`);
+    this.redactor.add(id);
+    return id;
+  }
+
+  private emitSession(accountId: string, sessionId: string): void {
+    const state: SessionState = {
+      provider: 'dexcom',
+      account: this.accountKey,
+      data: { accountId, sessionId, createdAt: Date.now() },
+    };
+    for (const listener of this.listeners) {
+      try {
+        listener(state);
+      } catch (error) {
+        this.logger.warn(`a session listener failed: ${error instanceof Error ? error.message : 'error'}`);
+      }
+    }
+  }
+
+  private restore(state: SessionState | undefined): void {
+    if (!state || state.provider !== 'dexcom' || state.account !== this.accountKey) return;
+    const { accountId, sessionId } = state.data;
+    if (typeof accountId === 'string' && isUuid(accountId) && accountId !== NULL_UUID) {
+      this.accountId ??= accountId;
+      this.redactor.add(accountId);
+    }
+    if (typeof sessionId === 'string' && isUuid(sessionId) && sessionId !== NULL_UUID) {
+      this.sessionId = sessionId;
+      this.redactor.add(sessionId);
+    }
+  }
+}
