@@ -1,0 +1,624 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type MqttClient } from 'mqtt';
+import { Redactor } from '../http/redact';
+import { CgmError } from '../model/errors';
+import { silentLogger, type Logger } from '../model/logger';
+import type { Measurement } from '../model/measurement';
+import type { GlucoseReading } from '../model/reading';
+import { discoveryMessages, removalMessages } from './discovery';
+import { JobQueue, type Job } from './queue';
+import { LEAF, measurementMessages, problemMessages, stateMessages } from './state';
+import {
+  DISCOVERABLE_KINDS,
+  validateSubject,
+  type DiscoverableKind,
+  type SubjectDescriptor,
+} from './subject';
+import { planSync, scanFilters } from './sync';
+import {
+  resolveTopics,
+  retained,
+  subjectTopic,
+  type MqttMessage,
+  type TopicOptions,
+  type Topics,
+} from './topics';
+
+export interface MqttPublisherOptions extends TopicOptions {
+  /** `mqtt://host:1883`, `mqtts://…`, `ws://…` or `wss://…`. */
+  url: string;
+  username?: string;
+  password?: string;
+  clientId?: string;
+  logger?: Logger;
+  /** Readings and measurements kept while the broker is away; the oldest go first. Default 10 000. */
+  queueLimit?: number;
+  /** First reconnect delay; it doubles per failed attempt up to `maxReconnectPeriodMs`. Default 1 s. */
+  reconnectPeriodMs?: number;
+  /** Default 60 s. */
+  maxReconnectPeriodMs?: number;
+  /** How long one connection attempt may take. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** After Home Assistant's birth message, discovery is re-sent after a random delay up to this. Default 5 s. */
+  birthDelayMs?: number;
+  /** How long to collect retained topics after subscribing, on each connect. Default 1 s. */
+  scanWindowMs?: number;
+  /** How long `stop()` waits for queued messages before it cuts the connection. Default 4 s. */
+  stopTimeoutMs?: number;
+  /** For tests: the clock (stale detection) and the source of jitter. */
+  now?: () => number;
+  random?: () => number;
+}
+
+interface SubjectState {
+  descriptor: SubjectDescriptor;
+  last?: GlucoseReading;
+  previous?: GlucoseReading;
+  stale: boolean;
+  /** The problem payload last queued, so a repeated error is not re-sent every poll. */
+  problem?: string;
+}
+
+/** One established connection; `closed` settles when it ends. */
+interface Connection {
+  client: MqttClient;
+  closed: Promise<'closed'>;
+  isClosed: boolean;
+  markClosed: () => void;
+}
+
+type SendResult = 'ok' | 'closed';
+
+const PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:']);
+
+/**
+ * Publishes readings, measurements and account problems to an MQTT broker, with Home Assistant
+ * discovery. One sender works through one queue, so messages reach the broker in the order they were
+ * given, each acknowledged (QoS 1) before the next. While the broker is away, readings wait in the
+ * bounded queue and the client reconnects with backoff; every new connection starts with a sync that
+ * publishes `online`, whatever discovery and data the broker lacks, and clears what is no longer ours.
+ */
+export class MqttPublisher {
+  private readonly topics: Topics;
+  private readonly log: Logger;
+  private readonly redactor = new Redactor();
+  private readonly queue: JobQueue;
+  private readonly subjects = new Map<string, SubjectState>();
+  /** Retained data topics acknowledged by the broker, per topic: what a sync restores if it is gone. */
+  private readonly published = new Map<string, { key: string; payload: string }>();
+  private keep: Set<string> | undefined;
+
+  private client: MqttClient | undefined;
+  private connection: Connection | undefined;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+  private failures = 0;
+  private outageStartedAt: number | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private birthTimer: NodeJS.Timeout | undefined;
+  private sending = false;
+  private dropped = 0;
+  private scan: Map<string, string> | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private firstAttempt: (() => void) | undefined;
+
+  private readonly options: Required<
+    Pick<
+      MqttPublisherOptions,
+      | 'reconnectPeriodMs'
+      | 'maxReconnectPeriodMs'
+      | 'connectTimeoutMs'
+      | 'birthDelayMs'
+      | 'scanWindowMs'
+      | 'stopTimeoutMs'
+      | 'now'
+      | 'random'
+    >
+  >;
+
+  constructor(private readonly config: MqttPublisherOptions) {
+    this.topics = resolveTopics(config);
+    this.log = config.logger ?? silentLogger;
+    this.queue = new JobQueue(config.queueLimit ?? 10_000);
+    this.options = {
+      reconnectPeriodMs: config.reconnectPeriodMs ?? 1_000,
+      maxReconnectPeriodMs: config.maxReconnectPeriodMs ?? 60_000,
+      connectTimeoutMs: config.connectTimeoutMs ?? 10_000,
+      birthDelayMs: config.birthDelayMs ?? 5_000,
+      scanWindowMs: config.scanWindowMs ?? 1_000,
+      stopTimeoutMs: config.stopTimeoutMs ?? 4_000,
+      now: config.now ?? Date.now,
+      random: config.random ?? Math.random,
+    };
+    let url: URL;
+    try {
+      url = new URL(config.url);
+    } catch {
+      throw new CgmError('CONFIG', 'The MQTT url is not a URL.', { hint: 'Write it as mqtt://host:1883.' });
+    }
+    if (!PROTOCOLS.has(url.protocol)) {
+      throw new CgmError('CONFIG', `The MQTT url must start with mqtt://, mqtts://, ws:// or wss://.`, {
+        hint: 'Write it as mqtt://host:1883.',
+      });
+    }
+    this.redactor.add(config.password, config.username, decodeURIComponent(url.password), url.username);
+  }
+
+  /** The broker without credentials, for log lines. */
+  get brokerUrl(): string {
+    const url = new URL(this.config.url);
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  }
+
+  get connected(): boolean {
+    return this.connection !== undefined;
+  }
+
+  /**
+   * Connects and keeps reconnecting until `stop()`. Resolves after the first attempt, whether it
+   * reached the broker or not: a broker that is down is logged and retried, never thrown.
+   */
+  start(): Promise<void> {
+    if (this.started) return Promise.resolve();
+    this.started = true;
+    return new Promise((resolve) => {
+      this.firstAttempt = resolve;
+      this.connect();
+    });
+  }
+
+  /**
+   * Publishes `offline`, sends what is queued, and disconnects, within `stopTimeoutMs` plus half a
+   * second. Readings still queued after that are lost (and counted in a warning).
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  /** Registers a subject (or updates it) and publishes its discovery. Throws CONFIG for a bad descriptor. */
+  addSubject(descriptor: SubjectDescriptor): void {
+    validateSubject(descriptor);
+    const existing = this.subjects.get(descriptor.key);
+    if (existing && JSON.stringify(existing.descriptor) === JSON.stringify(descriptor)) return;
+    if (existing) existing.descriptor = descriptor;
+    else this.subjects.set(descriptor.key, { descriptor, stale: false });
+    // While disconnected, the sync that starts the next connection publishes it.
+    if (this.connection)
+      this.enqueueControl(discoveryMessages(descriptor, this.topics), `discovery:${descriptor.key}`);
+  }
+
+  /** Forgets a subject and removes its entities and retained data from the broker. */
+  removeSubject(key: string): void {
+    const state = this.subjects.get(key);
+    if (!state) return;
+    this.subjects.delete(key);
+    this.queue.dropKey(key);
+    for (const [topic, entry] of this.published) if (entry.key === key) this.published.delete(topic);
+    this.enqueueControl(removalMessages(state.descriptor, this.topics), `removal:${key}`);
+  }
+
+  /**
+   * Declares the complete set of configured subjects. Registered subjects not in it are removed, and
+   * from now on each connection also clears retained topics of any other subject left on the broker by
+   * an earlier run (an account deleted from the configuration while the bridge was stopped).
+   */
+  retainSubjects(keys: Iterable<string>): void {
+    this.keep = new Set(keys);
+    for (const key of [...this.subjects.keys()]) if (!this.keep.has(key)) this.removeSubject(key);
+    if (this.connection) this.push({ type: 'sync' });
+  }
+
+  /** A new reading. Older-or-equal readings than the last one are ignored: retained state only moves forward. */
+  publishReading(key: string, reading: GlucoseReading): void {
+    const state = this.subjectFor(key, 'reading');
+    if (!state) return;
+    if (state.last && reading.time.getTime() <= state.last.time.getTime()) {
+      this.log.debug(`MQTT: reading of ${key} at ${reading.time.toISOString()} is not newer; not published`);
+      return;
+    }
+    const stale = this.options.now() - reading.time.getTime() > state.descriptor.staleMinutes * 60_000;
+    const messages = stateMessages(state.descriptor, reading, state.last, { stale }, this.topics);
+    state.previous = state.last;
+    state.last = reading;
+    state.stale = stale;
+    this.push({ type: 'messages', messages, droppable: true, key, next: 0 });
+  }
+
+  /**
+   * Marks the last reading as stale (or fresh again) in the JSON state. The plain glucose topic is left
+   * alone so Home Assistant's `expire_after` still counts from the last real reading.
+   */
+  publishStale(key: string, stale = true): void {
+    const state = this.subjectFor(key, 'stale flag');
+    if (!state?.last || state.stale === stale) return;
+    state.stale = stale;
+    const messages = stateMessages(
+      state.descriptor,
+      state.last,
+      state.previous,
+      { stale },
+      this.topics,
+    ).filter((m) => m.topic === subjectTopic(this.topics, key, LEAF.state));
+    this.enqueueControl(messages, `state:${key}`, key);
+  }
+
+  /** The account's current error, or `null` when it works again; repeats of the same are not re-sent. */
+  publishProblem(key: string, error: CgmError | null): void {
+    const state = this.subjectFor(key, 'problem');
+    if (!state) return;
+    const messages = problemMessages(state.descriptor, error, this.topics);
+    const payload = messages[0]?.payload;
+    if (payload === state.problem) return;
+    state.problem = payload;
+    this.enqueueControl(messages, `problem:${key}`, key);
+  }
+
+  /** A non-glucose measurement; a kind with entities that the subject did not list yet is added to it. */
+  publishMeasurement(key: string, measurement: Measurement): void {
+    const state = this.subjectFor(key, 'measurement');
+    if (!state) return;
+    const kinds = state.descriptor.measurementKinds ?? [];
+    if (
+      DISCOVERABLE_KINDS.includes(measurement.kind as DiscoverableKind) &&
+      !kinds.includes(measurement.kind)
+    ) {
+      this.addSubject({ ...state.descriptor, measurementKinds: [...kinds, measurement.kind] });
+    }
+    const messages = measurementMessages(state.descriptor, measurement, this.topics);
+    this.push({ type: 'messages', messages, droppable: true, key, next: 0 });
+  }
+
+  /** Resolves true once connected with nothing left to send, false if that takes longer than `timeoutMs`. */
+  async flush(timeoutMs = 5_000): Promise<boolean> {
+    if (this.connection && this.queue.length === 0 && !this.sending) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([idle, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Readings and measurements waiting for the broker. */
+  get pending(): number {
+    return this.queue.pendingData;
+  }
+
+  // --- connection --------------------------------------------------------------------------------
+
+  private connect(): void {
+    this.reconnectTimer = undefined;
+    if (this.stopping) return;
+    let client: MqttClient;
+    try {
+      client = connect(this.config.url, {
+        clientId: this.config.clientId ?? `glucobridge_${randomBytes(4).toString('hex')}`,
+        username: this.config.username,
+        password: this.config.password,
+        clean: true,
+        // We reconnect ourselves, with backoff, on a fresh client: see onClose.
+        reconnectPeriod: 0,
+        connectTimeout: this.options.connectTimeoutMs,
+        resubscribe: false,
+        will: { topic: this.topics.availability, payload: Buffer.from('offline'), qos: 1, retain: true },
+      });
+    } catch (error) {
+      this.onFailure(error);
+      this.scheduleReconnect();
+      return;
+    }
+    this.client = client;
+    let wasConnected = false;
+    client.on('connect', () => {
+      wasConnected = true;
+      this.onConnect(client);
+    });
+    client.on('message', (topic, payload, packet) =>
+      this.onMessage(topic, payload.toString('utf8'), packet.retain),
+    );
+    client.on('error', (error) => {
+      if (!wasConnected) this.onFailure(error);
+      else this.log.warn(`MQTT: ${this.redactor.clean(error.message)}`);
+    });
+    client.once('close', () => this.onClose(client, wasConnected));
+  }
+
+  private onConnect(client: MqttClient): void {
+    let resolveClosed: (value: 'closed') => void = () => undefined;
+    const connection: Connection = {
+      client,
+      isClosed: false,
+      closed: new Promise((resolve) => {
+        resolveClosed = resolve;
+      }),
+      markClosed: () => {
+        connection.isClosed = true;
+        resolveClosed('closed');
+      },
+    };
+    this.connection = connection;
+    const outage =
+      this.outageStartedAt === undefined ? '' : ` after ${this.secondsSince(this.outageStartedAt)} s`;
+    this.log.info(`MQTT: connected to ${this.brokerUrl}${outage}; ${this.queue.pendingData} queued`);
+    this.failures = 0;
+    this.outageStartedAt = undefined;
+    this.queue.dropSyncs();
+    this.queue.pushFront({ type: 'sync' });
+    this.settleFirstAttempt();
+    this.kick();
+  }
+
+  private onFailure(error: unknown): void {
+    this.failures += 1;
+    this.outageStartedAt ??= this.options.now();
+    const message = this.redactor.clean(error instanceof Error ? error.message : String(error));
+    // One warning per outage; the retries are debug lines.
+    if (this.failures === 1) {
+      this.log.warn(`MQTT: cannot reach ${this.brokerUrl} (${message}); retrying, readings are queued`);
+    } else {
+      this.log.debug(`MQTT: attempt ${this.failures} failed (${message})`);
+    }
+  }
+
+  private onClose(client: MqttClient, wasConnected: boolean): void {
+    if (this.client === client) this.client = undefined;
+    if (this.connection?.client === client) {
+      this.connection.markClosed();
+      this.connection = undefined;
+      this.scan = undefined;
+      if (!this.stopping) {
+        this.outageStartedAt = this.options.now();
+        this.log.warn(`MQTT: lost the connection to ${this.brokerUrl}; reconnecting, readings are queued`);
+      }
+    } else if (!wasConnected && this.failures === 0) {
+      this.onFailure(new Error('connection closed'));
+    }
+    // Callbacks of unacknowledged messages are released; the jobs themselves stay queued.
+    client.end(true);
+    this.settleFirstAttempt();
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopping || this.reconnectTimer) return;
+    const { reconnectPeriodMs, maxReconnectPeriodMs, random } = this.options;
+    const exponent = Math.min(Math.max(this.failures - 1, 0), 16);
+    const ceiling = Math.min(reconnectPeriodMs * 2 ** exponent, maxReconnectPeriodMs);
+    const delay = Math.round(ceiling * (0.5 + random() * 0.5));
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private onMessage(topic: string, payload: string, retain: boolean): void {
+    if (this.scan && retain && topic !== this.topics.homeAssistantStatus) {
+      this.scan.set(topic, payload);
+      return;
+    }
+    // A retained birth is replayed on every subscribe; the sync already covered that moment.
+    if (topic === this.topics.homeAssistantStatus && payload === 'online' && !retain)
+      this.scheduleRediscovery();
+  }
+
+  /** Home Assistant (re)started: resend discovery after a random delay so bridges do not answer at once. */
+  private scheduleRediscovery(): void {
+    if (this.birthTimer || this.stopping) return;
+    const delay = Math.round(this.options.random() * this.options.birthDelayMs);
+    this.birthTimer = setTimeout(() => {
+      this.birthTimer = undefined;
+      this.log.info('MQTT: Home Assistant came online; re-sending discovery');
+      for (const state of this.subjects.values()) {
+        this.enqueueControl(
+          discoveryMessages(state.descriptor, this.topics),
+          `discovery:${state.descriptor.key}`,
+        );
+      }
+    }, delay);
+  }
+
+  private settleFirstAttempt(): void {
+    this.firstAttempt?.();
+    this.firstAttempt = undefined;
+  }
+
+  // --- sending -----------------------------------------------------------------------------------
+
+  private subjectFor(key: string, what: string): SubjectState | undefined {
+    const state = this.subjects.get(key);
+    if (!state) this.log.warn(`MQTT: ${what} for unknown subject "${key}" ignored (addSubject first)`);
+    return state;
+  }
+
+  private enqueueControl(messages: MqttMessage[], tag: string, key?: string): void {
+    const job: Job = { type: 'messages', messages, droppable: false, tag, next: 0 };
+    if (key !== undefined) job.key = key;
+    this.push(job);
+  }
+
+  private push(job: Job): void {
+    if (this.stopping && job.type === 'messages' && job.droppable) {
+      this.log.warn('MQTT: stopping; a late reading is not published');
+      return;
+    }
+    const { dropped } = this.queue.push(job);
+    if (dropped > 0) {
+      if (this.dropped === 0) {
+        this.log.warn(`MQTT: queue full (${this.config.queueLimit ?? 10_000}); dropping the oldest readings`);
+      }
+      this.dropped += dropped;
+    }
+    this.kick();
+  }
+
+  /** Starts the single sender if it is not running. */
+  private kick(): void {
+    if (this.sending || !this.connection) return;
+    this.sending = true;
+    void this.drain().finally(() => {
+      this.sending = false;
+      if (this.connection && this.queue.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const connection = this.connection;
+      if (!connection) return;
+      const job = this.queue.take();
+      if (!job) {
+        this.reportDropped();
+        for (const wake of this.idleWaiters.splice(0)) wake();
+        return;
+      }
+      let result: SendResult;
+      try {
+        result = job.type === 'sync' ? await this.runSync(connection) : await this.sendJob(connection, job);
+      } catch (error) {
+        // Never let one bad message stop the sender; it is logged and skipped.
+        this.log.error(
+          `MQTT: ${this.redactor.clean(error instanceof Error ? error.message : String(error))}`,
+        );
+        result = 'ok';
+      }
+      if (result === 'closed') {
+        this.queue.release();
+        return;
+      }
+      this.queue.done();
+    }
+  }
+
+  private reportDropped(): void {
+    if (this.dropped === 0) return;
+    this.log.warn(`MQTT: ${this.dropped} readings were dropped while the broker was unreachable`);
+    this.dropped = 0;
+  }
+
+  private async sendJob(connection: Connection, job: Job & { type: 'messages' }): Promise<SendResult> {
+    for (; job.next < job.messages.length; job.next += 1) {
+      const message = job.messages[job.next];
+      if (message && (await this.send(connection, message)) === 'closed') return 'closed';
+    }
+    return 'ok';
+  }
+
+  /** One message, waiting for its PUBACK or for the connection to end. */
+  private async send(connection: Connection, message: MqttMessage): Promise<SendResult> {
+    const acked = connection.client
+      .publishAsync(message.topic, message.payload, { qos: message.qos, retain: message.retain })
+      .then(
+        () => 'ok' as const,
+        (error: unknown) => error,
+      );
+    const outcome = await Promise.race([acked, connection.closed]);
+    if (outcome === 'closed' || connection.isClosed) return 'closed';
+    if (outcome !== 'ok') {
+      const text = outcome instanceof Error ? outcome.message : String(outcome);
+      this.log.error(`MQTT: publishing to ${message.topic} failed: ${this.redactor.clean(text)}`);
+      return 'ok';
+    }
+    this.remember(message);
+    return 'ok';
+  }
+
+  /** Keeps the retained data of registered subjects, so a sync can restore what a broker lost. */
+  private remember(message: MqttMessage): void {
+    if (!message.retain || !message.topic.startsWith(`${this.topics.base}/`)) return;
+    const key = message.topic.slice(this.topics.base.length + 1).split('/')[0] ?? '';
+    if (!this.subjects.has(key)) return;
+    if (message.payload === '') this.published.delete(message.topic);
+    else this.published.set(message.topic, { key, payload: message.payload });
+  }
+
+  /**
+   * Starts a connection: `online`, the subscriptions, a short look at the retained topics, and then
+   * the messages that bring the broker up to date (queued at the front, before any waiting reading).
+   */
+  private async runSync(connection: Connection): Promise<SendResult> {
+    if ((await this.send(connection, retained(this.topics.availability, 'online'))) === 'closed')
+      return 'closed';
+    const filters = scanFilters(this.topics);
+    const found = new Map<string, string>();
+    this.scan = found;
+    try {
+      const subscribed = connection.client
+        .subscribeAsync({
+          [this.topics.homeAssistantStatus]: { qos: 1 },
+          ...Object.fromEntries(filters.map((f) => [f, { qos: 0 as const }])),
+        })
+        .then(() => 'ok' as const);
+      if ((await Promise.race([subscribed, connection.closed])) === 'closed') return 'closed';
+      const window = new Promise<'ok'>((resolve) =>
+        setTimeout(() => resolve('ok'), this.options.scanWindowMs),
+      );
+      if ((await Promise.race([window, connection.closed])) === 'closed') return 'closed';
+      const unsubscribed = connection.client.unsubscribeAsync(filters).then(() => 'ok' as const);
+      if ((await Promise.race([unsubscribed, connection.closed])) === 'closed') return 'closed';
+    } finally {
+      if (this.scan === found) this.scan = undefined;
+    }
+    const published = new Map([...this.published].map(([topic, entry]) => [topic, entry.payload]));
+    const messages = planSync({
+      topics: this.topics,
+      found,
+      subjects: [...this.subjects.values()].map((s) => s.descriptor),
+      published,
+      keep: this.keep,
+    });
+    const cleared = messages.filter((m) => m.payload === '').length;
+    this.log.debug(
+      `MQTT: sync found ${found.size} retained topics; ${messages.length} to send, ${cleared} to clear`,
+    );
+    if (messages.length > 0) this.queue.pushFront({ type: 'messages', messages, droppable: false, next: 0 });
+    return 'ok';
+  }
+
+  // --- stopping ----------------------------------------------------------------------------------
+
+  private async shutdown(): Promise<void> {
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.birthTimer);
+    this.reconnectTimer = undefined;
+    this.birthTimer = undefined;
+    if (this.connection) {
+      this.queue.push({
+        type: 'messages',
+        messages: [retained(this.topics.availability, 'offline')],
+        droppable: false,
+        next: 0,
+      });
+      this.kick();
+      const drained = await this.flush(this.options.stopTimeoutMs);
+      if (!drained) this.log.warn('MQTT: stop timed out; the broker publishes our last will (offline)');
+      const client = this.connection?.client;
+      // A clean DISCONNECT suppresses the will, so it is only sent after `offline` went out.
+      if (client && drained) await withTimeout(client.endAsync(), 500);
+    }
+    const lost = this.queue.pendingData;
+    if (lost > 0) this.log.warn(`MQTT: stopped with ${lost} readings not published`);
+    // Forced: no DISCONNECT, so the broker publishes the will if `offline` did not go out.
+    this.client?.end(true);
+    this.connection?.client.end(true);
+    this.settleFirstAttempt();
+  }
+
+  private secondsSince(time: number): number {
+    return Math.round((this.options.now() - time) / 1000);
+  }
+}
+
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,175 @@
+import type { CgmError } from '../model/errors';
+import type { Measurement } from '../model/measurement';
+import { mgdlToMmol, unitLabel, valueIn, type GlucoseReading, type GlucoseUnit } from '../model/reading';
+import type { SubjectDescriptor } from './subject';
+import { resolveTopics, retained, subjectTopic, type MqttMessage, type TopicOptions } from './topics';
+
+/** The leaf topics under `<base>/<subject>/`. */
+export const LEAF = {
+  state: 'state',
+  glucose: 'glucose',
+  trend: 'trend',
+  problem: 'problem',
+} as const;
+
+/** Where each measurement kind is published under `<base>/<subject>/`. */
+export const MEASUREMENT_LEAF: Record<Measurement['kind'], string> = {
+  weight: 'weight',
+  bloodPressure: 'blood_pressure',
+  temperature: 'temperature',
+  insulin: 'insulin',
+  meal: 'meal',
+  activity: 'activity',
+};
+
+/** Beyond this gap two readings say little about the rate of change, so the delta is unknown. */
+export const MAX_DELTA_GAP_MINUTES = 15;
+
+/** The retained JSON on `<base>/<subject>/state`. */
+export interface StatePayload {
+  mgdl: number;
+  mmol: number;
+  value: number;
+  unit: 'mg/dL' | 'mmol/L';
+  trend: GlucoseReading['trend'];
+  arrow: string;
+  time: string;
+  delta: number | null;
+  low: boolean;
+  urgentLow: boolean;
+  high: boolean;
+  stale: boolean;
+  provider: GlucoseReading['provider'];
+  /** The sensor's LOW/HIGH placeholder (Dexcom 39/401, Libre isLow/isHigh), null for a real value. */
+  limit: 'low' | 'high' | null;
+}
+
+export interface ReadingStatus {
+  /** No newer reading for longer than the subject's `staleMinutes`. */
+  stale: boolean;
+}
+
+/**
+ * The change per 5 minutes in the given unit, or null when it cannot be known: no previous reading,
+ * not strictly older, too far back, or either value a sensor LOW/HIGH placeholder.
+ */
+export function glucoseDelta(
+  reading: GlucoseReading,
+  previous: GlucoseReading | undefined,
+  unit: GlucoseUnit,
+): number | null {
+  if (!previous || reading.limit || previous.limit) return null;
+  const minutes = (reading.time.getTime() - previous.time.getTime()) / 60_000;
+  if (minutes <= 0 || minutes > MAX_DELTA_GAP_MINUTES) return null;
+  const perFive = ((reading.mgdl - previous.mgdl) / minutes) * 5;
+  // `+ 0` turns a rounded -0 into 0 so the JSON never shows "-0" to a template.
+  return (unit === 'mmol' ? mgdlToMmol(perFive) : Math.round(perFive)) + 0;
+}
+
+export function statePayload(
+  subject: SubjectDescriptor,
+  reading: GlucoseReading,
+  previous: GlucoseReading | undefined,
+  status: ReadingStatus,
+): StatePayload {
+  const { thresholds } = subject;
+  return {
+    mgdl: reading.mgdl,
+    mmol: reading.mmol,
+    value: valueIn(reading, subject.units),
+    unit: unitLabel(subject.units),
+    trend: reading.trend,
+    arrow: reading.arrow,
+    time: reading.time.toISOString(),
+    delta: glucoseDelta(reading, previous, subject.units),
+    low: reading.mgdl <= thresholds.low,
+    urgentLow: reading.mgdl <= thresholds.urgentLow,
+    high: reading.mgdl >= thresholds.high,
+    stale: status.stale,
+    provider: reading.provider,
+    limit: reading.limit ?? null,
+  };
+}
+
+/** A new reading: the JSON state, then the plain glucose value and trend, all retained. */
+export function stateMessages(
+  subject: SubjectDescriptor,
+  reading: GlucoseReading,
+  previous: GlucoseReading | undefined,
+  status: ReadingStatus,
+  options: TopicOptions = {},
+): MqttMessage[] {
+  const topics = resolveTopics(options);
+  const payload = statePayload(subject, reading, previous, status);
+  return [
+    retained(subjectTopic(topics, subject.key, LEAF.state), JSON.stringify(payload)),
+    retained(subjectTopic(topics, subject.key, LEAF.glucose), String(payload.value)),
+    retained(subjectTopic(topics, subject.key, LEAF.trend), reading.trend),
+  ];
+}
+
+/** The retained JSON on `<base>/<subject>/problem`. Only the code and its fixed texts: no vendor text. */
+export interface ProblemPayload {
+  problem: boolean;
+  code: CgmError['code'] | null;
+  status: string | null;
+  retryable: boolean | null;
+  hint: string | null;
+}
+
+/** The account's current error (AUTH_INVALID, ACCOUNT_LOCKED, …) or `null` once it works again. */
+export function problemMessages(
+  subject: SubjectDescriptor,
+  error: CgmError | null,
+  options: TopicOptions = {},
+): MqttMessage[] {
+  const topics = resolveTopics(options);
+  const payload: ProblemPayload = error
+    ? {
+        problem: true,
+        code: error.code,
+        status: error.status,
+        retryable: error.retryable,
+        hint: error.hint ?? null,
+      }
+    : { problem: false, code: null, status: null, retryable: null, hint: null };
+  return [retained(subjectTopic(topics, subject.key, LEAF.problem), JSON.stringify(payload))];
+}
+
+/** The JSON of a measurement: its values (units fixed by the kind) and the ISO time. */
+export function measurementPayload(m: Measurement): Record<string, string | number | null> {
+  const time = m.time.toISOString();
+  switch (m.kind) {
+    case 'weight':
+      return {
+        weightKg: m.weightKg,
+        bodyFatPercent: m.bodyFatPercent,
+        bodyWaterPercent: m.bodyWaterPercent,
+        muscleMassPercent: m.muscleMassPercent,
+        boneMassKg: m.boneMassKg,
+        bmi: m.bmi,
+        time,
+      };
+    case 'bloodPressure':
+      return { systolic: m.systolic, diastolic: m.diastolic, pulse: m.pulse, time };
+    case 'temperature':
+      return { celsius: m.celsius, time };
+    case 'insulin':
+      return { units: m.units, insulinType: m.insulinType, time };
+    case 'meal':
+      return { carbohydratesGrams: m.carbohydratesGrams, note: m.note, time };
+    case 'activity':
+      return { steps: m.steps, distanceMeters: m.distanceMeters, kcal: m.kcal, time };
+  }
+}
+
+/** A measurement on `<base>/<subject>/<kind>`, retained (the latest one stays visible). */
+export function measurementMessages(
+  subject: SubjectDescriptor,
+  m: Measurement,
+  options: TopicOptions = {},
+): MqttMessage[] {
+  const topics = resolveTopics(options);
+  const topic = subjectTopic(topics, subject.key, MEASUREMENT_LEAF[m.kind]);
+  return [retained(topic, JSON.stringify(measurementPayload(m)))];
+}
