@@ -47,8 +47,10 @@ export function follow(
         node.status(readingStatus(reading, account.unit));
         handlers.reading(reading);
       });
+      const current = poller;
       poller.on('stale', (info) => {
-        node.status(staleStatus(info.last, account.unit, handlers.staleText));
+        // While the cloud fails, its error code (red) says more than "stale" would.
+        if (!current.lastError) node.status(staleStatus(info.last, account.unit, handlers.staleText));
         handlers.stale?.(info);
       });
       poller.on('error', (error: CgmError) => void failBackground(node, error));

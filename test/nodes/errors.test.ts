@@ -40,7 +40,7 @@ describe('cgm nodes: every error reaches Catch nodes and the status', () => {
   });
 
   async function readOnce(
-    credentials = dexcomCredentials(),
+    credentials: Record<string, Record<string, string>> = dexcomCredentials(),
     account: Record<string, unknown> = {},
   ): Promise<CaughtError> {
     const flow = dexcomFlow(
@@ -93,7 +93,7 @@ describe('cgm nodes: every error reaches Catch nodes and the status', () => {
   });
 
   it('CONFIG: an account without a password, before any request', async () => {
-    const error = await readOnce({ acct: { username: DEXCOM.username } });
+    const error = await readOnce({ acct: { username: DEXCOM.username, password: '' } });
     expect(error.code).to.equal('CONFIG');
     expectRed('CONFIG');
     expect(clouds.sim.requests()).to.have.length(0);

@@ -114,15 +114,34 @@ export function realSleep(ms: number): Promise<void> {
 export async function drive<T>(
   clock: { tickAsync(ms: number): Promise<number> },
   work: Promise<T>,
-  { stepMs = 250, maxMs = 30 * 60_000 } = {},
+  { stepMs = 250, maxMs = 30 * 60_000, realMs = 3 } = {},
 ): Promise<T> {
   let settled = false;
   const watched = work.finally(() => {
     settled = true;
   });
   for (let passed = 0; !settled && passed < maxMs; passed += stepMs) {
-    await realSleep(3);
+    await realSleep(realMs);
     if (!settled) await clock.tickAsync(stepMs);
   }
   return watched;
+}
+
+/** Resolves once `predicate` holds, checking in real time. */
+export async function waitFor(predicate: () => boolean, what = 'condition'): Promise<void> {
+  for (let i = 0; i < 2_000; i += 1) {
+    if (predicate()) return;
+    await realSleep(2);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Collects every message a helper node receives. */
+export function collect(id: string): NodeMessage[] {
+  const got: NodeMessage[] = [];
+  (helper.getNode(id) as { on(event: 'input', listener: (msg: NodeMessage) => void): void }).on(
+    'input',
+    (msg) => got.push(msg),
+  );
+  return got;
 }

@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import {
+  ALL_NODES,
+  type Clouds,
+  collect,
+  dexcomCredentials,
+  dexcomFlow,
+  drive,
+  helper,
+  startClouds,
+  startServer,
+  statuses,
+  stopServer,
+  waitFor,
+} from './harness';
+
+const MINUTE = 60_000;
+
+describe('cgm-read-glucose poll mode (fake clock)', () => {
+  let clouds: Clouds;
+  let clock: sinon.SinonFakeTimers;
+
+  beforeEach(async () => {
+    clouds = await startClouds();
+    await startServer();
+    clock = sinon.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+      now: Date.UTC(2026, 10, 20, 3, 1, 0),
+    });
+  });
+
+  afterEach(async () => {
+    clock.restore();
+    await stopServer();
+    await clouds.sim.close();
+  });
+
+  async function startPolling(staleMinutes = 15) {
+    const flow = dexcomFlow(
+      clouds.dexcomServer,
+      [
+        {
+          id: 'read',
+          type: 'cgm-read-glucose',
+          account: 'acct',
+          mode: 'poll',
+          staleMinutes,
+          wires: [['out']],
+        },
+        { id: 'out', type: 'helper' },
+      ],
+      { timeoutMs: 120_000 },
+    );
+    await helper.load(ALL_NODES, flow, dexcomCredentials());
+    return collect('out');
+  }
+
+  // Steps of 5 s with a real pause between them; the 120 s request timeout leaves loopback HTTP
+  // two dozen steps to answer before a fake-time timeout could fire.
+  const advance = (ms: number) =>
+    drive(clock, new Promise<void>((resolve) => setTimeout(resolve, ms)), {
+      stepMs: 5_000,
+      realMs: 1,
+      maxMs: ms + 5_000,
+    });
+
+  it('sends each new reading once, oldest first, as it falls due, without any input', async () => {
+    const got = await startPolling();
+    await advance(30 * MINUTE);
+    const times = got.map((m) => Date.parse((m.reading as { time: string }).time));
+    expect(times.length).to.be.within(5, 7);
+    for (let i = 1; i < times.length; i += 1) expect(times[i]! - times[i - 1]!).to.equal(5 * MINUTE);
+    for (const msg of got) expect(msg.payload).to.equal((msg.reading as { mgdl: number }).mgdl);
+    // Polls follow the 5-minute cadence, never once a second.
+    const reads = clouds.sim.requests('ReadPublisherLatestGlucoseValues').length;
+    expect(reads).to.be.within(times.length, times.length * 2 + 2);
+    expect(statuses('read').at(-1)).to.include({ fill: 'green' });
+    // One login served every poll.
+    expect(clouds.sim.requests('LoginPublisherAccountById')).to.have.length(1);
+  });
+
+  it('turns yellow when data stops and green again when it resumes', async () => {
+    const got = await startPolling(15);
+    await advance(6 * MINUTE);
+    expect(got.length).to.be.greaterThan(0);
+    clouds.empty.dexcom = true;
+    await advance(20 * MINUTE);
+    const stale = statuses('read').at(-1)!;
+    expect(stale.fill).to.equal('yellow');
+    expect(stale.text).to.match(/mg\/dL cgm-read-glucose\.status\.stale$/);
+    const before = got.length;
+    clouds.empty.dexcom = false;
+    await advance(8 * MINUTE);
+    expect(got.length).to.be.greaterThan(before);
+    expect(statuses('read').at(-1)).to.include({ fill: 'green' });
+  });
+
+  it('an input message polls at once', async () => {
+    const got = await startPolling();
+    await drive(clock, (async () => waitFor(() => got.length === 1, 'first reading'))());
+    const polls = clouds.sim.requests('ReadPublisherLatestGlucoseValues').length;
+    (helper.getNode('read') as { receive(msg: object): void }).receive({ payload: 'now' });
+    await waitFor(() => clouds.sim.requests('ReadPublisherLatestGlucoseValues').length > polls, 'a poll');
+  });
+
+  it('a refused password stops polling and reaches the Catch node once', async () => {
+    const flow = dexcomFlow(
+      clouds.dexcomServer,
+      [
+        { id: 'read', type: 'cgm-read-glucose', account: 'acct', mode: 'poll', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ],
+      { timeoutMs: 120_000 },
+    );
+    await helper.load(ALL_NODES, flow, dexcomCredentials('wrong-password'));
+    const caught = collect('caught');
+    await advance(60 * MINUTE);
+    expect(caught).to.have.length(1);
+    expect((caught[0]!.error as { code: string }).code).to.equal('AUTH_INVALID');
+    expect(statuses('read').at(-1)).to.deep.equal({ fill: 'red', shape: 'ring', text: 'AUTH_INVALID' });
+    expect(clouds.sim.requests('AuthenticatePublisherAccount').length).to.equal(1);
+  });
+});
