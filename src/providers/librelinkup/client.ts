@@ -30,7 +30,9 @@ import {
   unknownPatient,
 } from './readings';
 import {
+  accountResponseSchema,
   connectionsResponseSchema,
+  countryConfigResponseSchema,
   graphResponseSchema,
   logbookResponseSchema,
   loginSuccessSchema,
@@ -55,6 +57,21 @@ export interface LibreAlarmSettings {
   urgentLowMgdl?: number;
 }
 
+/** What `/llu/config/country` tells about a country. */
+export interface LibreCountryConfig {
+  minimumVersion?: string;
+  /** Region code → API base URL. */
+  regions: Record<string, string>;
+}
+
+/** The logged-in follower's profile. */
+export interface LibreAccount {
+  userId: string;
+  country?: string;
+  /** The unit the account shows glucose in. */
+  units?: 'mgdl' | 'mmol';
+}
+
 export const LIBRE_CADENCE: Cadence = {
   readingIntervalMs: 5 * 60_000,
   latestIntervalMs: 60_000,
@@ -76,7 +93,7 @@ export class LibreLinkUpClient implements CgmSource {
   private readonly logger: Logger;
   private readonly version: string;
   private readonly retry: RetryPolicy;
-  private readonly account: string;
+  private readonly accountHash: string;
   private readonly listeners = new Set<SessionListener>();
   private region: string;
   private session: LibreSession | undefined;
@@ -102,9 +119,9 @@ export class LibreLinkUpClient implements CgmSource {
     this.transport.redactor.add(config.password, config.username, config.username.toLowerCase());
     this.version = config.version ?? DEFAULT_VERSION;
     this.retry = options.retry ?? DEFAULT_RETRY;
-    this.account = accountKey(config.username);
+    this.accountHash = accountKey(config.username);
     this.region = config.region ?? GLOBAL_REGION;
-    const restored = fromState(options.session, this.account);
+    const restored = fromState(options.session, this.accountHash);
     if (restored) {
       this.session = restored.session;
       this.transport.redactor.add(restored.session.token, restored.session.userId);
@@ -165,6 +182,37 @@ export class LibreLinkUpClient implements CgmSource {
     if (rules.h?.th !== undefined) settings.highMgdl = rules.h.th;
     if (rules.f?.th !== undefined) settings.urgentLowMgdl = rules.f.th;
     return settings;
+  }
+
+  /** The follower's own profile; `units` is the unit the account is set to. */
+  async account(): Promise<LibreAccount> {
+    const body = await this.authed(PATHS.account, accountResponseSchema, 'LibreLinkUp account');
+    const { user } = body.data;
+    const account: LibreAccount = { userId: user.id };
+    if (user.country) account.country = user.country;
+    if (user.uom === '0' || user.uom === '1') account.units = user.uom === '0' ? 'mmol' : 'mgdl';
+    return account;
+  }
+
+  /** The app configuration for a country (no login): minimum app version and the region hosts. */
+  async countryConfig(country: string): Promise<LibreCountryConfig> {
+    const what = 'LibreLinkUp country configuration';
+    const { response, error } = await this.exchange(
+      {
+        method: 'GET',
+        url: this.url(PATHS.countryConfig),
+        query: { country: country.toUpperCase(), version: this.version },
+        headers: this.baseHeaders(),
+      },
+      { what, kind: 'data' },
+    );
+    if (error) throw error;
+    const { data } = parseBody(countryConfigResponseSchema, response.json, what);
+    const regions: Record<string, string> = {};
+    for (const [code, entry] of Object.entries(data.regionalMap ?? {})) {
+      regions[code] = entry.lslApi.replace(/\/+$/, '');
+    }
+    return { ...(data.MinVersion ? { minimumVersion: data.MinVersion } : {}), regions };
   }
 
   onSession(listener: SessionListener): () => void {
@@ -336,8 +384,8 @@ export class LibreLinkUpClient implements CgmSource {
           {
             method: 'POST',
             url: this.url(PATHS.acceptStep(step.type)),
+            // No body at all: the accept call takes none.
             headers: { ...this.baseHeaders(), Authorization: `Bearer ${step.token}` },
-            body: null,
           },
           { what: `LibreLinkUp accepting ${step.type}`, kind: 'login' },
           policy,
@@ -437,7 +485,7 @@ export class LibreLinkUpClient implements CgmSource {
 
   private emitSession(): void {
     if (!this.session) return;
-    const state = toState(this.session, this.account, this.region);
+    const state = toState(this.session, this.accountHash, this.region);
     for (const listener of this.listeners) {
       try {
         listener(state);

@@ -50,6 +50,9 @@ export const PATHS = {
   connections: '/llu/connections',
   graph: (patientId: string) => `/llu/connections/${encodeURIComponent(patientId)}/graph`,
   logbook: (patientId: string) => `/llu/connections/${encodeURIComponent(patientId)}/logbook`,
+  countryConfig: '/llu/config/country',
+  /** No `/llu` prefix here either. */
+  account: '/account',
   notificationSettings: (connectionId: string) =>
     `/llu/notifications/settings/${encodeURIComponent(connectionId)}`,
 } as const;

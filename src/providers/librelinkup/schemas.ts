@@ -123,3 +123,21 @@ export const llu5ErrorSchema = z.object({
   code: z.number(),
   errors: z.array(z.object({ error: z.string() }).loose()),
 });
+
+/** `GET /llu/config/country` (no login needed): the app's configuration for a country. */
+export const countryConfigResponseSchema = z.object({
+  status: z.literal(0),
+  data: z
+    .object({
+      MinVersion: z.string().optional(),
+      regionalMap: z.record(z.string(), z.object({ lslApi: z.string() }).loose()).optional(),
+    })
+    .loose(),
+});
+
+/** `GET /account` (no `/llu` prefix): the logged-in user's profile. */
+export const accountResponseSchema = envelopeSchema.extend({
+  data: z.object({
+    user: z.object({ id: z.string(), country: z.string().optional(), uom: z.string().optional() }).loose(),
+  }),
+});
