@@ -6,6 +6,8 @@ export interface BloodPressureValues {
   systolic: number;
   diastolic: number;
   pulse: number | null;
+  /** The monitor flagged an irregular heartbeat (VitaDock `arrhythmic` 1). */
+  arrhythmia?: boolean;
 }
 
 /** Body weight in kg with what the scale measured besides (VitaDock TargetScale). */
