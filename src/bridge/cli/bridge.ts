@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { unitLabel, valueIn, type GlucoseReading } from '../../model/reading';
+import { createDemoSimulator, demoAccounts } from '../../simulator';
+import type { Simulator } from '../../simulator/server';
+import { loadBridgeConfig, parseBridgeConfig, type BridgeConfig } from '../config';
+import { Bridge, stateFileFor } from '../runner';
+import { cliLogger } from './logger';
+import { parseOptions, UsageError, type CliIo } from './io';
+
+export const BRIDGE_USAGE = `glucobridge bridge [--config FILE | --demo] [--broker-port N] [--verbose]
+  --config FILE   real accounts → any MQTT broker (default: $GLUCOBRIDGE_CONFIG, then ./glucobridge.json)
+  --demo          the built-in simulator and an embedded MQTT broker; no credentials needed
+  without either and with no configuration found, the demo runs
+`;
+
+/** `glucobridge bridge`: the stand-alone service, until SIGINT/SIGTERM. */
+export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseOptions(argv, {
+    config: { type: 'string' },
+    demo: { type: 'boolean' },
+    'broker-port': { type: 'string' },
+    verbose: { type: 'boolean', short: 'v' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout(BRIDGE_USAGE);
+    return 0;
+  }
+  if (values.demo && values.config)
+    throw new UsageError(`--demo and --config exclude each other\n${BRIDGE_USAGE}`);
+  const brokerPort = Number(values['broker-port'] ?? '1883');
+  if (!Number.isInteger(brokerPort) || brokerPort < 0 || brokerPort > 65535) {
+    throw new UsageError(`--broker-port must be 0–65535\n${BRIDGE_USAGE}`);
+  }
+  const logger = cliLogger(io, values.verbose ?? false);
+  const configFile = values.demo ? undefined : findConfig(values.config, io.env);
+  let simulator: Simulator | undefined;
+  let config: BridgeConfig;
+  let stateFile: string;
+  if (configFile === undefined) {
+    if (!values.demo)
+      logger.info('no configuration found ($GLUCOBRIDGE_CONFIG, ./glucobridge.json): running the demo');
+    simulator = createDemoSimulator();
+    const url = await simulator.listen(0);
+    logger.info(`demo: simulated Dexcom Share, LibreLinkUp and VitaDock clouds on ${url}`);
+    config = parseBridgeConfig(
+      { accounts: demoAccounts(simulator).map((a) => ({ name: a.name, ...a.source })), units: 'mgdl' },
+      {},
+    );
+    stateFile = join(tmpdir(), 'glucobridge-demo-state.json');
+  } else {
+    config = loadBridgeConfig(configFile, io.env);
+    stateFile = config.stateFile ?? stateFileFor(configFile);
+    logger.info(`configuration ${configFile}: ${config.accounts.length} account(s)`);
+  }
+  const bridge = new Bridge(config, {
+    logger,
+    stateFile,
+    embeddedBrokerPort: brokerPort,
+    onReading: (key, reading) => logger.info(describeReading(key, reading, config, io)),
+  });
+  try {
+    await bridge.start();
+    logger.info(
+      `publishing to ${bridge.brokerUrl} under ${config.mqtt.baseTopic}/ (Home Assistant: ${config.mqtt.discoveryPrefix}/)`,
+    );
+    if (bridge.embeddedBroker) {
+      logger.info(
+        `watch it: mosquitto_sub -h 127.0.0.1 -p ${bridge.embeddedBroker.port} -t '${config.mqtt.baseTopic}/#' -v`,
+      );
+    }
+    await (io.interrupted ?? new Promise<void>(() => undefined));
+    logger.info('stopping: publishing offline and closing sessions');
+    return 0;
+  } finally {
+    await bridge.stop();
+    await simulator?.close();
+  }
+}
+
+function findConfig(explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (explicit !== undefined) return resolve(explicit);
+  if (env.GLUCOBRIDGE_CONFIG) return resolve(env.GLUCOBRIDGE_CONFIG);
+  const local = resolve('glucobridge.json');
+  return existsSync(local) ? local : undefined;
+}
+
+function describeReading(key: string, reading: GlucoseReading, config: BridgeConfig, _io: CliIo): string {
+  const account = config.accounts.find((a) =>
+    key.startsWith(a.name.toLowerCase().replace(/[^a-z0-9]+/g, '_')),
+  );
+  const units = account?.units ?? config.units;
+  const value = valueIn(reading, units);
+  const limit = reading.limit ? ` (${reading.limit.toUpperCase()})` : '';
+  return `${key}: ${value} ${unitLabel(units)} ${reading.arrow}${limit} at ${reading.time.toISOString()}`;
+}

@@ -1,0 +1,123 @@
+import { dirname, join } from 'node:path';
+import type { Logger } from '../model/logger';
+import type { GlucoseReading } from '../model/reading';
+import { MqttPublisher } from '../mqtt/publisher';
+import type { ClientOptions } from '../providers/provider';
+import { createSource } from '../source';
+import { BridgeAccount } from './account';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker';
+import type { BridgeConfig } from './config';
+import { StateStore } from './state';
+
+export interface BridgeRuntime {
+  logger: Logger;
+  /** Where session tokens are kept (mode 0600). */
+  stateFile: string;
+  /** Port of the embedded broker when the configuration names none (0: any free port). */
+  embeddedBrokerPort?: number;
+  /** Told about every reading published (the CLI prints them). */
+  onReading?: (key: string, reading: GlucoseReading) => void;
+  /** For tests: a transport with a short timeout. */
+  clientOptions?: Pick<ClientOptions, 'transport'>;
+}
+
+/** The default state file: beside the configuration, named after it. */
+export function stateFileFor(configFile: string): string {
+  return join(dirname(configFile), '.glucobridge-state.json');
+}
+
+/** Longest a shutdown may take before the process exits anyway. */
+const STOP_LIMIT_MS = 4_500;
+
+/** The stand-alone service: every account → its pollers → one MQTT publisher. */
+export class Bridge {
+  private publisher: MqttPublisher | undefined;
+  private broker: EmbeddedBroker | undefined;
+  private accounts: BridgeAccount[] = [];
+  private brokerAddress = '';
+
+  constructor(
+    readonly config: BridgeConfig,
+    private readonly runtime: BridgeRuntime,
+  ) {}
+
+  /** The broker the bridge publishes to (credentials left out). */
+  get brokerUrl(): string {
+    return this.brokerAddress;
+  }
+
+  get embeddedBroker(): EmbeddedBroker | undefined {
+    return this.broker;
+  }
+
+  get accountRunners(): readonly BridgeAccount[] {
+    return this.accounts;
+  }
+
+  async start(): Promise<void> {
+    const { logger } = this.runtime;
+    const mqtt = this.config.mqtt;
+    let url = mqtt.url;
+    if (url === undefined) {
+      this.broker = await startEmbeddedBroker(this.runtime.embeddedBrokerPort ?? 1883);
+      url = this.broker.url;
+      logger.info(`embedded MQTT broker listening on ${url}`);
+    }
+    this.publisher = new MqttPublisher({
+      url,
+      ...(mqtt.username === undefined ? {} : { username: mqtt.username }),
+      ...(mqtt.password === undefined ? {} : { password: mqtt.password }),
+      ...(mqtt.clientId === undefined ? {} : { clientId: mqtt.clientId }),
+      baseTopic: mqtt.baseTopic,
+      discoveryPrefix: mqtt.discoveryPrefix,
+      logger,
+    });
+    this.brokerAddress = this.publisher.brokerUrl;
+    await this.publisher.start();
+    const state = new StateStore(this.runtime.stateFile, logger);
+    const publisher = this.publisher;
+    this.accounts = this.config.accounts.map((account) => {
+      const prefixed = prefixLogger(logger, account.name);
+      const session = state.session(account.name);
+      const source = createSource(account.source, {
+        ...this.runtime.clientOptions,
+        logger: prefixed,
+        ...(session && session.provider === account.source.provider ? { session } : {}),
+      });
+      source.onSession((fresh) => state.saveSession(account.name, fresh));
+      return new BridgeAccount(account, source, publisher, prefixed, {
+        reading: (key, reading) => this.runtime.onReading?.(key, reading),
+      });
+    });
+    await Promise.all(this.accounts.map((account) => account.start()));
+    // Accounts dropped from the configuration lose their Home Assistant entities.
+    publisher.retainSubjects(this.accounts.flatMap((account) => account.keys));
+  }
+
+  /** Publishes `offline`, flushes, closes sessions and the embedded broker, within about 5 s. */
+  async stop(): Promise<void> {
+    const work = (async () => {
+      await Promise.allSettled(this.accounts.map((account) => account.stop()));
+      await this.publisher?.stop();
+      await this.broker?.close();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.runtime.logger.warn('shutdown took too long; exiting anyway');
+        resolve();
+      }, STOP_LIMIT_MS);
+    });
+    await Promise.race([work, limit]);
+    clearTimeout(timer);
+  }
+}
+
+function prefixLogger(logger: Logger, name: string): Logger {
+  return {
+    debug: (m) => logger.debug(`[${name}] ${m}`),
+    info: (m) => logger.info(`[${name}] ${m}`),
+    warn: (m) => logger.warn(`[${name}] ${m}`),
+    error: (m) => logger.error(`[${name}] ${m}`),
+  };
+}
