@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { bridgeConfigSchema } from '../src/bridge/config';
+import { describeIssues, sourceConfigSchema, type SourceConfig } from '../src/config';
+import type { GlucoseUnit, ProviderId } from '../src/model/reading';
+
+/** Thresholds are mg/dL whatever the display unit, so one number never means two things. */
+const mgdlThreshold = (what: string) =>
+  z
+    .number({ error: `${what} must be a number of mg/dL` })
+    .min(40, `${what} is in mg/dL (3.9 mmol/L is 70 mg/dL)`)
+    .max(400, `${what} must be at most 400 mg/dL`);
+
+export const thresholdsSchema = z
+  .object({
+    urgentLow: mgdlThreshold('thresholds.urgentLow').default(55),
+    low: mgdlThreshold('thresholds.low').default(70),
+    high: mgdlThreshold('thresholds.high').default(180),
+  })
+  .refine((t) => t.urgentLow < t.low && t.low < t.high, {
+    message: 'thresholds must rise: urgentLow < low < high',
+  });
+
+export type Thresholds = z.output<typeof thresholdsSchema>;
+
+/** Accepts the unit as the form writes it and as people type it by hand. */
+const unitsSchema = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    const v = value.trim().toLowerCase().replace(/[\s/]/g, '');
+    if (v === 'mgdl') return 'mgdl';
+    if (v === 'mmol' || v === 'mmoll') return 'mmol';
+    return value;
+  },
+  z.enum(['mgdl', 'mmol'], { error: 'units must be mgdl or mmol' }),
+);
+
+/** The platform block of Homebridge's config.json; accounts are checked one by one (see parseAccounts). */
+export const platformConfigSchema = z.object({
+  name: z.string().trim().min(1).default('GlucoBridge'),
+  accounts: z.array(z.unknown(), { error: 'accounts must be a list' }).default([]),
+  units: unitsSchema.default('mgdl'),
+  thresholds: thresholdsSchema.default({ urgentLow: 55, low: 70, high: 180 }),
+  staleMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(15),
+  /** Also publish to MQTT (Home Assistant discovery): the stand-alone bridge's block; no url, no MQTT. */
+  /** Checked on its own (see parseMqtt): a typo there must not keep glucose out of Apple Home. */
+  mqtt: z.unknown().optional(),
+});
+
+/** Per account, the display settings may differ from the platform's (one child, one adult). */
+const accountOverrides = z.object({
+  units: unitsSchema.optional(),
+  thresholds: thresholdsSchema.optional(),
+  staleMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .optional(),
+});
+
+export type MqttSettings = z.output<typeof bridgeConfigSchema.shape.mqtt> & { url: string };
+
+export interface PlatformSettings {
+  name: string;
+  units: GlucoseUnit;
+  thresholds: Thresholds;
+  staleMinutes: number;
+  mqtt: MqttSettings | undefined;
+  /** Why the mqtt block was not used, when it was filled in wrongly. */
+  mqttError: string | undefined;
+}
+
+/** One entry of `accounts`: valid (config set) or not (error set); `key` is stable either way. */
+export interface AccountEntry {
+  index: number;
+  /** A name safe to log: the configured name or "<provider> account <n>", never the login. */
+  label: string;
+  /** A hash of provider and login: ties cached accessories and stored sessions to the account. */
+  key: string;
+  provider: ProviderId | undefined;
+  units: GlucoseUnit;
+  thresholds: Thresholds;
+  staleMinutes: number;
+  config?: SourceConfig;
+  error?: string;
+}
+
+export type PlatformConfigResult =
+  { ok: true; settings: PlatformSettings; accounts: AccountEntry[] } | { ok: false; error: string };
+
+/** Checks the whole platform block; a bad account does not spoil the others. */
+export function parsePlatformConfig(raw: unknown): PlatformConfigResult {
+  const result = platformConfigSchema.safeParse(raw ?? {});
+  if (!result.success) return { ok: false, error: describeIssues(result.error) };
+  const { accounts, mqtt, ...rest } = result.data;
+  const settings: PlatformSettings = { ...rest, ...parseMqtt(mqtt) };
+  return {
+    ok: true,
+    settings,
+    accounts: accounts.map((entry, index) => parseAccount(entry, index, settings)),
+  };
+}
+
+/** The bridge's mqtt block; without a url there is no MQTT (Homebridge starts no broker of its own). */
+function parseMqtt(raw: unknown): Pick<PlatformSettings, 'mqtt' | 'mqttError'> {
+  const fields = isRecord(raw) ? withoutBlanks(raw) : raw;
+  if (fields === undefined || (isRecord(fields) && fields.url === undefined)) {
+    return { mqtt: undefined, mqttError: undefined };
+  }
+  const result = bridgeConfigSchema.shape.mqtt.safeParse(fields);
+  if (!result.success) return { mqtt: undefined, mqttError: describeIssues(result.error, 'mqtt') };
+  const { url } = result.data;
+  return url
+    ? { mqtt: { ...result.data, url }, mqttError: undefined }
+    : { mqtt: undefined, mqttError: undefined };
+}
+
+function parseAccount(raw: unknown, index: number, defaults: PlatformSettings): AccountEntry {
+  const fields = isRecord(raw) ? withoutBlanks(raw) : {};
+  const provider = knownProvider(fields.provider);
+  const name = typeof fields.name === 'string' ? fields.name.trim() : undefined;
+  const label = name || `${provider ?? 'unknown'} account ${index + 1}`;
+  const base = {
+    index,
+    label,
+    key: accountKey(provider, fields),
+    provider,
+    units: defaults.units,
+    thresholds: defaults.thresholds,
+    staleMinutes: defaults.staleMinutes,
+  };
+  const overrides = accountOverrides.safeParse(fields);
+  const source = sourceConfigSchema.safeParse(fields);
+  if (!overrides.success || !source.success) {
+    const errors = [overrides.error, source.error].flatMap((e) =>
+      e ? [describeIssues(e, `accounts[${index}]`)] : [],
+    );
+    return { ...base, error: errors.join('\n') };
+  }
+  const own = overrides.data;
+  return {
+    ...base,
+    provider: source.data.provider,
+    units: own.units ?? defaults.units,
+    thresholds: own.thresholds ?? defaults.thresholds,
+    staleMinutes: own.staleMinutes ?? defaults.staleMinutes,
+    config: source.data,
+  };
+}
+
+/**
+ * The login fields that make an account the same account: fixing a region or a server keeps the key
+ * (and so the user's accessories and automations).
+ */
+export function accountKey(provider: string | undefined, fields: Record<string, unknown>): string {
+  const login = [fields.username, fields.accountId, fields.consumerKey].find(
+    (v): v is string => typeof v === 'string' && v.trim() !== '',
+  );
+  const material = `${provider ?? '?'}\n${(login ?? '').trim().toLowerCase()}`;
+  return createHash('sha256').update(material).digest('hex').slice(0, 16);
+}
+
+/** Forms save cleared fields as empty strings; to the core that is "not set", not an empty value. */
+function withoutBlanks(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => !(typeof value === 'string' && value.trim() === '')),
+  );
+}
+
+function knownProvider(value: unknown): ProviderId | undefined {
+  return value === 'dexcom' || value === 'librelinkup' || value === 'vitadock' ? value : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,94 @@
+import { MqttPublisher } from '../src/mqtt/publisher';
+import { subjectSlug } from '../src/mqtt/subject';
+import { toCgmError, type CgmError } from '../src/model/errors';
+import type { Logger } from '../src/model/logger';
+import type { GlucoseReading } from '../src/model/reading';
+import type { AccountEntry, MqttSettings } from './config';
+
+/**
+ * The optional MQTT side of the platform: the same topics and Home Assistant discovery as the
+ * stand-alone bridge, fed by the pollers the accessories already run (no second set of requests).
+ */
+export class MqttLink {
+  private readonly publisher: MqttPublisher;
+  /** accessory uuid → MQTT subject key */
+  private readonly keys = new Map<string, string>();
+
+  constructor(
+    settings: MqttSettings,
+    private readonly logger: Logger,
+  ) {
+    this.publisher = new MqttPublisher({
+      url: settings.url,
+      baseTopic: settings.baseTopic,
+      discoveryPrefix: settings.discoveryPrefix,
+      ...(settings.username ? { username: settings.username } : {}),
+      ...(settings.password ? { password: settings.password } : {}),
+      ...(settings.clientId ? { clientId: settings.clientId } : {}),
+      logger,
+    });
+  }
+
+  start(): void {
+    this.logger.info(`publishing to MQTT at ${this.publisher.brokerUrl}`);
+    // start() reports an unreachable broker itself and keeps retrying; it never rejects.
+    void this.publisher.start();
+  }
+
+  stop(): Promise<void> {
+    return this.publisher.stop();
+  }
+
+  /** Registers a person; false (and a warning) when the name cannot be a topic or is taken. */
+  add(uuid: string, name: string, entry: AccountEntry): boolean {
+    let key: string;
+    try {
+      key = subjectSlug(name);
+    } catch (error) {
+      this.logger.warn(`MQTT: ${name} is not published: ${toCgmError(error).message}`);
+      return false;
+    }
+    const taken = [...this.keys.entries()].some(([other, k]) => k === key && other !== uuid);
+    if (taken) {
+      this.logger.warn(`MQTT: two people are called ${name}; give one account another name`);
+      return false;
+    }
+    const provider = entry.config?.provider ?? entry.provider;
+    if (!provider) return false;
+    try {
+      this.publisher.addSubject({
+        key,
+        name,
+        provider,
+        units: entry.units,
+        thresholds: entry.thresholds,
+        staleMinutes: entry.staleMinutes,
+      });
+    } catch (error) {
+      this.logger.warn(`MQTT: ${name} is not published: ${toCgmError(error).message}`);
+      return false;
+    }
+    this.keys.set(uuid, key);
+    return true;
+  }
+
+  /** Everyone is known: retained topics of people no longer configured can go. */
+  retainOnlyAdded(): void {
+    this.publisher.retainSubjects(this.keys.values());
+  }
+
+  reading(uuid: string, reading: GlucoseReading): void {
+    const key = this.keys.get(uuid);
+    if (key) this.publisher.publishReading(key, reading);
+  }
+
+  stale(uuid: string, stale: boolean): void {
+    const key = this.keys.get(uuid);
+    if (key) this.publisher.publishStale(key, stale);
+  }
+
+  problem(uuid: string, error: CgmError | undefined): void {
+    const key = this.keys.get(uuid);
+    if (key) this.publisher.publishProblem(key, error ?? null);
+  }
+}
