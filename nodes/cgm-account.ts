@@ -36,7 +36,10 @@ export = function register(RED: NodeAPI): void {
     const unroute = account.provider === 'vitadock' ? servePush(RED, account) : () => undefined;
     this.on('close', (_removed, done) => {
       unroute();
-      account.close().then(done, done);
+      account.close().then(
+        () => done(),
+        () => done(),
+      );
     });
   }
   RED.nodes.registerType('cgm-account', CgmAccountNode, {

@@ -1,4 +1,5 @@
-import { CgmError } from '../src/model/errors';
+import { CgmError, toCgmError } from '../src/model/errors';
+import type { Account } from './lib/account';
 import type { GlucoseReading } from '../src/model/reading';
 import { findAccount } from './lib/host';
 import { follow, type Following } from './lib/follow';
@@ -34,7 +35,17 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const unit = account.unit;
-    const ha = def.homeAssistant === true ? new HomeAssistantOutput(account) : undefined;
+    const staleMinutes = positiveInt(def.staleMinutes, 15);
+    let ha: HomeAssistantOutput | undefined;
+    try {
+      if (def.homeAssistant === true)
+        ha = new HomeAssistantOutput(haName(def, account), account, staleMinutes);
+    } catch (thrown) {
+      const error = toCgmError(thrown);
+      node.status(errorStatus(error));
+      node.on('input', (_msg, _send, done) => void failInput(node, error, done));
+      return;
+    }
     const module = account.provider === 'vitadock' ? optionalText(def.module) : undefined;
     const subjectOf = (msg: NodeMessage): string | undefined =>
       optionalText(msg.subject) ?? optionalText(def.subject);
@@ -49,7 +60,7 @@ export = function register(RED: NodeAPI): void {
       following = follow(
         node,
         account,
-        { subject: optionalText(def.subject), staleMinutes: positiveInt(def.staleMinutes, 15) },
+        { subject: optionalText(def.subject), staleMinutes },
         {
           staleText: RED._('cgm-read-glucose.status.stale'),
           reading: (reading) => out((m) => node.send(m), putReading({}, reading, unit), reading),
@@ -62,7 +73,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('input', (msg, send, done) => {
       guardInput(node, done, async () => {
-        if (ha?.isBirth(msg)) {
+        if (ha && HomeAssistantOutput.isBirth(msg)) {
           send([null, ha.rediscover()]);
         } else if (following) {
           await following.pollNow();
@@ -105,3 +116,9 @@ export = function register(RED: NodeAPI): void {
   }
   RED.nodes.registerType('cgm-read-glucose', CgmReadGlucoseNode);
 };
+
+/** The Home Assistant device name: the node's name, else the account's, else the cloud's. */
+function haName(def: ReadDef, account: Account): string {
+  const names = { dexcom: 'Dexcom', librelinkup: 'LibreLinkUp', vitadock: 'VitaDock' };
+  return optionalText(def.name) ?? optionalText(account.props.name) ?? names[account.provider];
+}

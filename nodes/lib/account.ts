@@ -4,7 +4,11 @@ import { CgmError } from '../../src/model/errors';
 import type { Logger } from '../../src/model/logger';
 import type { GlucoseUnit, ProviderId } from '../../src/model/reading';
 import type { SourceConfigInput } from '../../src/config';
-import type { CgmSource, ClientOptions, LoginInfo } from '../../src/providers/provider';
+import type { CgmSource, ClientOptions, LoginInfo, SessionState } from '../../src/providers/provider';
+import type { PushSecrets } from '../../src/providers/vitadock/push';
+import { DexcomClient } from '../../src/providers/dexcom/client';
+import { DexcomFollowers } from '../../src/providers/dexcom/followers';
+import { DexcomPublisher } from '../../src/providers/dexcom/publisher';
 import { createSource } from '../../src/source';
 import type { SessionStore } from './session-store';
 
@@ -134,6 +138,8 @@ export interface AccountOptions {
 export interface AccountEvents {
   /** A verified push notification: pollers should fetch now. */
   push: [];
+  /** The cloud said the account needs attention (VitaDock: access withdrawn). */
+  problem: [CgmError];
 }
 
 const live = new Set<Account>();
@@ -152,6 +158,9 @@ export class Account extends EventEmitter<AccountEvents> {
   readonly unit: GlucoseUnit;
   private opening: Promise<CgmSource> | undefined;
   private closed = false;
+  private publisherOf: DexcomPublisher | undefined;
+  private lastSession: SessionState | undefined;
+  private followersOf: DexcomFollowers | undefined;
 
   constructor(
     readonly id: string,
@@ -179,6 +188,43 @@ export class Account extends EventEmitter<AccountEvents> {
     return (await this.source()).login();
   }
 
+  /** The Dexcom uploader side, one per account (it remembers what it sent); CONFIG for other clouds. */
+  async publisher(notDexcom: string): Promise<DexcomPublisher> {
+    const client = await this.dexcom(notDexcom);
+    this.publisherOf ??= new DexcomPublisher(client, { logger: this.options.logger });
+    return this.publisherOf;
+  }
+
+  /** The Dexcom followers operations; CONFIG for other clouds. */
+  async followers(notDexcom: string): Promise<DexcomFollowers> {
+    const client = await this.dexcom(notDexcom);
+    this.followersOf ??= new DexcomFollowers(client);
+    return this.followersOf;
+  }
+
+  /** What a VitaDock push is checked against; undefined until the account is authorised. */
+  pushSecrets(): PushSecrets | undefined {
+    const { consumerKey, consumerSecret, accessToken, accessSecret } = this.creds;
+    if (this.provider !== 'vitadock' || !consumerKey || !consumerSecret) return undefined;
+    const access = accessToken && accessSecret ? { accessToken, accessSecret } : this.vitaDockSession;
+    return access ? { consumerKey, consumerSecret, accounts: [access] } : undefined;
+  }
+
+  /** VitaDock tokens that came as a session (authorised after the last deploy). */
+  private get vitaDockSession(): { accessToken: string; accessSecret: string } | undefined {
+    const state = this.lastSession;
+    const { accessToken, accessSecret } = state?.data ?? {};
+    return typeof accessToken === 'string' && typeof accessSecret === 'string'
+      ? { accessToken, accessSecret }
+      : undefined;
+  }
+
+  private async dexcom(notDexcom: string): Promise<DexcomClient> {
+    const source = await this.source();
+    if (!(source instanceof DexcomClient)) throw new CgmError('CONFIG', notDexcom);
+    return source;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -200,7 +246,11 @@ export class Account extends EventEmitter<AccountEvents> {
     const options: ClientOptions = { logger: this.options.logger };
     if (session && session.provider === this.props.provider) options.session = session;
     const source = factory(config, options);
-    source.onSession((state) => void this.options.sessions.save(state));
+    this.lastSession = session;
+    source.onSession((state) => {
+      this.lastSession = state;
+      void this.options.sessions.save(state);
+    });
     if (this.closed) await source.close();
     return source;
   }

@@ -32,7 +32,9 @@ export function follow(
   let stopped = false;
   node.status({ fill: 'grey', shape: 'ring', text: account.provider });
   const onPush = (): void => void poller?.pollNow();
+  const onProblem = (error: CgmError): void => void failBackground(node, error);
   account.on('push', onPush);
+  account.on('problem', onProblem);
 
   const ready = account
     .source()
@@ -73,6 +75,7 @@ export function follow(
     async stop() {
       stopped = true;
       account.off('push', onPush);
+      account.off('problem', onProblem);
       await ready;
       await poller?.stop();
     },

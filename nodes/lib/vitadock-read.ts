@@ -1,12 +1,28 @@
 import { CgmError } from '../../src/model/errors';
+import { VitaDockClient } from '../../src/providers/vitadock/client';
+import { measurementToJson } from '../../src/providers/vitadock/modules';
 import type { Account } from './account';
 
-/** Placeholder until the VitaDock client lands: non-glucose modules. */
-export function readModule(
-  _account: Account,
+/** How far back "latest" looks for a weight, blood pressure, …: people measure these rarely. */
+const LATEST_WINDOW_MINUTES = 30 * 24 * 60;
+
+/**
+ * VitaDock's non-glucose modules (CardioDock, TargetScale, ThermoDock, …): the newest measurement,
+ * or those of the last `minutes`, as JSON with ISO times.
+ */
+export async function readModule(
+  account: Account,
   module: string,
-  _mode: string,
-  _minutes: number,
+  mode: string,
+  minutes: number,
 ): Promise<unknown> {
-  return Promise.reject(new CgmError('CONFIG', `module ${module} is not available yet`));
+  const source = await account.source();
+  if (!(source instanceof VitaDockClient)) throw new CgmError('CONFIG', `${module} is a VitaDock module`);
+  if (mode === 'history') {
+    return (await source.measurements({ module, minutes })).map(measurementToJson);
+  }
+  const all = await source.measurements({ module, minutes: LATEST_WINDOW_MINUTES });
+  const newest = all[all.length - 1];
+  if (!newest) throw new CgmError('NO_DATA', `VitaDock ${module}: no measurement in the last 30 days`);
+  return measurementToJson(newest);
 }
