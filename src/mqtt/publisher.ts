@@ -300,8 +300,9 @@ export class MqttPublisher {
     try {
       client = connect(this.config.url, {
         clientId: this.config.clientId ?? `glucobridge_${randomBytes(4).toString('hex')}`,
-        username: this.config.username,
-        password: this.config.password,
+        // Only when given: an explicit undefined would override credentials written in the URL.
+        ...(this.config.username === undefined ? {} : { username: this.config.username }),
+        ...(this.config.password === undefined ? {} : { password: this.config.password }),
         clean: true,
         // We reconnect ourselves, with backoff, on a fresh client: see onClose.
         reconnectPeriod: 0,
@@ -325,7 +326,7 @@ export class MqttPublisher {
     );
     client.on('error', (error) => {
       if (!wasConnected) this.onFailure(error);
-      else this.log.warn(`MQTT: ${this.redactor.clean(error.message)}`);
+      else this.log.debug(`MQTT: ${this.redactor.clean(error.message)}`);
     });
     client.once('close', () => this.onClose(client, wasConnected));
   }
@@ -396,13 +397,13 @@ export class MqttPublisher {
   }
 
   private onMessage(topic: string, payload: string, retain: boolean): void {
-    if (this.scan && retain && topic !== this.topics.homeAssistantStatus) {
-      this.scan.set(topic, payload);
+    if (topic === this.topics.homeAssistantStatus) {
+      // A retained birth is replayed when the sync subscribes, and the sync covers that moment. Outside
+      // the sync the retain flag proves nothing: some brokers (aedes) keep it on live messages.
+      if (payload === 'online' && !(this.scan && retain)) this.scheduleRediscovery();
       return;
     }
-    // A retained birth is replayed on every subscribe; the sync already covered that moment.
-    if (topic === this.topics.homeAssistantStatus && payload === 'online' && !retain)
-      this.scheduleRediscovery();
+    if (this.scan && retain) this.scan.set(topic, payload);
   }
 
   /** Home Assistant (re)started: resend discovery after a random delay so bridges do not answer at once. */

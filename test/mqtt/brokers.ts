@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
+import type { Aedes } from 'aedes' with { 'resolution-mode': 'import' };
 import { connect, type MqttClient } from 'mqtt';
 
 export interface Seen {
@@ -12,6 +12,7 @@ export interface Seen {
   payload: string;
   retain: boolean;
   qos: number;
+  dup?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -35,7 +36,9 @@ export interface AedesBroker {
 
 /** aedes on 127.0.0.1 (a given port, or a free one); `password` makes it require that password. */
 export async function startAedes(options: { port?: number; password?: string } = {}): Promise<AedesBroker> {
-  const broker = await Aedes.createBroker();
+  // aedes is an ES module; this CommonJS test file loads it with a real dynamic import.
+  const { Aedes: AedesBroker } = await import('aedes');
+  const broker = await AedesBroker.createBroker();
   if (options.password !== undefined) {
     const expected = options.password;
     broker.authenticate = (_client, _username, password, done) => {
@@ -93,12 +96,15 @@ export interface Mosquitto {
   close(): Promise<void>;
 }
 
-/** Mosquitto on 127.0.0.1 with persistence, as a packaged broker would run. Throws if it is not installed. */
-export async function startMosquitto(): Promise<Mosquitto> {
+/**
+ * Mosquitto on 127.0.0.1 with persistence, as a packaged broker would run, started before it returns.
+ * Throws if it is not installed.
+ */
+export async function startMosquitto(options: { port?: number } = {}): Promise<Mosquitto> {
   if (!existsSync(MOSQUITTO)) {
     throw new Error(`${MOSQUITTO} is missing: install the mosquitto package (apt-get install -y mosquitto)`);
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'glucobridge-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
@@ -190,13 +196,19 @@ export async function subscribe(url: string, filters: string[], session?: string
   });
   const seen: Seen[] = [];
   client.on('message', (topic, payload, packet) => {
-    seen.push({ topic, payload: payload.toString('utf8'), retain: packet.retain, qos: packet.qos });
+    seen.push({
+      topic,
+      payload: payload.toString('utf8'),
+      retain: packet.retain,
+      qos: packet.qos,
+      dup: packet.dup,
+    });
   });
   client.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
   });
-  await client.subscribeAsync(filters, { qos: 1 });
+  if (filters.length > 0) await client.subscribeAsync(filters, { qos: 1 });
   return { client, seen, close: () => client.endAsync(true) };
 }

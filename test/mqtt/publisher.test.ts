@@ -1,0 +1,371 @@
+// MqttPublisher against a real broker: aedes in this process, on a real 127.0.0.1 socket.
+import { expect } from 'chai';
+import { connect } from 'mqtt';
+import { CgmError } from '../../src/model/errors';
+import type { Measurement } from '../../src/model/measurement';
+import { discoveryMessages, removalMessages } from '../../src/mqtt/discovery';
+import { MqttPublisher, type MqttPublisherOptions } from '../../src/mqtt/publisher';
+import { stateMessages } from '../../src/mqtt/state';
+import type { MqttMessage } from '../../src/mqtt/topics';
+import { freePort, sleep, startAedes, waitFor, type AedesBroker, type Seen } from './brokers';
+import { ANNA, BOB, CARLA, T0, reading, spyLogger, type SpyLogger } from './fixtures';
+
+const FAST: Partial<MqttPublisherOptions> = {
+  scanWindowMs: 50,
+  reconnectPeriodMs: 50,
+  maxReconnectPeriodMs: 200,
+  birthDelayMs: 50,
+  now: () => T0 + 5 * 60_000,
+};
+
+const seen = (m: MqttMessage): Seen => ({ topic: m.topic, payload: m.payload, retain: m.retain, qos: m.qos });
+const ONLINE: Seen = { topic: 'glucobridge/status', payload: 'online', retain: true, qos: 1 };
+const OFFLINE: Seen = { topic: 'glucobridge/status', payload: 'offline', retain: true, qos: 1 };
+
+describe('MqttPublisher with aedes', function () {
+  this.timeout(10_000);
+  let broker: AedesBroker | undefined;
+  const publishers: MqttPublisher[] = [];
+  let log: SpyLogger;
+
+  function publisher(url: string, options: Partial<MqttPublisherOptions> = {}): MqttPublisher {
+    const p = new MqttPublisher({ url, logger: log, ...FAST, ...options });
+    publishers.push(p);
+    return p;
+  }
+
+  beforeEach(() => {
+    log = spyLogger();
+  });
+
+  afterEach(async () => {
+    await Promise.all(publishers.splice(0).map((p) => p.stop()));
+    await broker?.close();
+    broker = undefined;
+  });
+
+  it('publishes online, the discovery and each reading, retained with QoS 1, in order', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url);
+    p.addSubject(ANNA);
+    await p.start();
+    const r1 = reading('anna', 0, 104);
+    const r2 = reading('anna', 5, 112, 'fortyFiveUp');
+    p.publishReading('anna', r1);
+    p.publishReading('anna', r2);
+    expect(await p.flush()).to.equal(true);
+    expect(broker.received).to.deep.equal([
+      ONLINE,
+      ...discoveryMessages(ANNA).map(seen),
+      ...stateMessages(ANNA, r1, undefined, { stale: false }).map(seen),
+      ...stateMessages(ANNA, r2, r1, { stale: false }).map(seen),
+    ]);
+  });
+
+  it('marks an old (backfilled) reading stale and ignores one that is not newer', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url, { now: () => T0 + 60 * 60_000 });
+    p.addSubject(ANNA);
+    await p.start();
+    await p.flush();
+    broker.received.length = 0;
+    p.publishReading('anna', reading('anna', 0, 104));
+    p.publishReading('anna', reading('anna', 0, 104));
+    await p.flush();
+    expect(broker.received.map((m) => m.topic)).to.deep.equal([
+      'glucobridge/anna/state',
+      'glucobridge/anna/glucose',
+      'glucobridge/anna/trend',
+    ]);
+    expect(JSON.parse(broker.received[0]!.payload)).to.include({ stale: true });
+  });
+
+  it('publishes stale, problem and measurements, and adds entities for a new measurement kind', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url);
+    p.addSubject(ANNA);
+    p.addSubject({ ...CARLA, measurementKinds: [] });
+    await p.start();
+    await p.flush();
+    broker.received.length = 0;
+
+    p.publishStale('anna');
+    expect(await p.flush()).to.equal(true);
+    expect(broker.received, 'no reading yet: nothing to mark').to.deep.equal([]);
+
+    const r = reading('anna', 0, 104);
+    p.publishReading('anna', r);
+    p.publishStale('anna');
+    p.publishStale('anna');
+    const error = new CgmError('AUTH_INVALID', 'rejected');
+    p.publishProblem('anna', error);
+    p.publishProblem('anna', error);
+    const bp: Measurement = {
+      provider: 'vitadock',
+      subject: 'carla',
+      module: 'cardiodocks',
+      id: '7',
+      time: new Date(T0),
+      kind: 'bloodPressure',
+      systolic: 128,
+      diastolic: 84,
+      pulse: 66,
+    };
+    p.publishMeasurement('carla', bp);
+    await p.flush();
+    const carla = { ...CARLA, measurementKinds: ['bloodPressure'] };
+    expect(broker.received.map((m) => m.topic)).to.deep.equal([
+      'glucobridge/anna/state',
+      'glucobridge/anna/glucose',
+      'glucobridge/anna/trend',
+      // Only the JSON state: the plain glucose topic keeps Home Assistant's expire_after counting.
+      'glucobridge/anna/state',
+      'glucobridge/anna/problem',
+      ...discoveryMessages(carla).map((m) => m.topic),
+      'glucobridge/carla/blood_pressure',
+    ]);
+    expect(JSON.parse(broker.received[3]!.payload)).to.include({ stale: true, mgdl: 104 });
+    expect(JSON.parse(broker.received[4]!.payload)).to.include({ problem: true, code: 'AUTH_INVALID' });
+    expect(discoveryMessages(carla).map((m) => m.topic)).to.include(
+      'homeassistant/sensor/glucobridge_carla/systolic/config',
+    );
+  });
+
+  it('re-sends discovery after a short random delay when Home Assistant says online', async () => {
+    broker = await startAedes();
+    const ha = connect(broker.url, { clientId: 'home-assistant' });
+    await new Promise((resolve) => ha.once('connect', resolve));
+    // A retained birth is replayed when the publisher subscribes: its own sync covers that moment.
+    await ha.publishAsync('homeassistant/status', 'online', { qos: 1, retain: true });
+    const p = publisher(broker.url, { random: () => 1, birthDelayMs: 150 });
+    p.addSubject(ANNA);
+    await p.start();
+    await p.flush();
+    await sleep(250);
+    const discovery = discoveryMessages(ANNA).map(seen);
+    expect(broker.received.slice(1)).to.deep.equal([ONLINE, ...discovery]);
+    broker.received.length = 0;
+
+    await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
+    const sentAt = Date.now();
+    await sleep(100);
+    expect(broker.received, 'not before the delay').to.have.length(1);
+    await waitFor(() => broker!.received.length === 1 + discovery.length, 'rediscovery');
+    expect(Date.now() - sentAt).to.be.at.least(140);
+    expect(broker.received.slice(1)).to.deep.equal(discovery);
+    expect(log.info.args.flat()).to.include('MQTT: Home Assistant came online; re-sending discovery');
+
+    // Home Assistant's will (offline) changes nothing.
+    await ha.publishAsync('homeassistant/status', 'offline', { qos: 1 });
+    await sleep(200);
+    expect(broker.received).to.have.length(2 + discovery.length);
+    await ha.endAsync();
+  });
+
+  it('removes an account: empty retained configs and data, and forgets its queued readings', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url);
+    p.addSubject(ANNA);
+    p.addSubject(BOB);
+    await p.start();
+    p.publishReading('bob', reading('bob', 0, 120));
+    await p.flush();
+    broker.received.length = 0;
+    p.removeSubject('bob');
+    p.publishReading('bob', reading('bob', 5, 125));
+    await p.flush();
+    expect(broker.received).to.deep.equal(removalMessages(BOB).map(seen));
+    expect(log.warn.args.flat().join('\n')).to.contain('unknown subject "bob"');
+  });
+
+  it('removes an account dropped from the configuration while the bridge was stopped', async () => {
+    broker = await startAedes();
+    const first = publisher(broker.url);
+    first.addSubject(ANNA);
+    first.addSubject(BOB);
+    await first.start();
+    first.publishReading('anna', reading('anna', 0, 104));
+    first.publishReading('bob', reading('bob', 0, 120));
+    first.publishProblem('bob', null);
+    await first.flush();
+    await first.stop();
+    // Another integration's config on the same broker must survive.
+    const other = connect(broker.url);
+    await new Promise((resolve) => other.once('connect', resolve));
+    await other.publishAsync('homeassistant/sensor/lamp/power/config', '{"name":"Lamp"}', {
+      qos: 1,
+      retain: true,
+    });
+    await other.endAsync();
+    broker.received.length = 0;
+
+    // The next run is configured with Anna only.
+    const second = publisher(broker.url);
+    second.addSubject(ANNA);
+    second.retainSubjects(['anna']);
+    await second.start();
+    await second.flush();
+    const bobTopics = [
+      ...discoveryMessages(BOB).map((m) => m.topic),
+      'glucobridge/bob/state',
+      'glucobridge/bob/glucose',
+      'glucobridge/bob/trend',
+      'glucobridge/bob/problem',
+    ];
+    expect(broker.received[0]).to.deep.equal(ONLINE);
+    const rest = broker.received.slice(1);
+    // Anna's entities were already retained unchanged: not sent again.
+    expect(rest.map((m) => m.topic)).to.have.members(bobTopics);
+    expect(rest).to.have.length(bobTopics.length);
+    for (const m of rest) expect(m).to.include({ payload: '', retain: true, qos: 1 });
+  });
+
+  it('retainSubjects while connected removes the subjects left out', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url);
+    p.addSubject(ANNA);
+    p.addSubject(BOB);
+    await p.start();
+    await p.flush();
+    broker.received.length = 0;
+    p.retainSubjects(['anna']);
+    await p.flush();
+    expect(broker.received.slice(0, removalMessages(BOB).length)).to.deep.equal(
+      removalMessages(BOB).map(seen),
+    );
+    expect(broker.received.slice(removalMessages(BOB).length)).to.deep.equal([ONLINE]);
+  });
+
+  it('does not throw when the broker is down at start; queues readings and sends them in order when it comes', async () => {
+    const port = await freePort();
+    const p = publisher(`mqtt://127.0.0.1:${port}`);
+    p.addSubject(ANNA);
+    const started = Date.now();
+    await p.start();
+    expect(Date.now() - started).to.be.below(1_000);
+    expect(p.connected).to.equal(false);
+    const readings = [0, 5, 10, 15].map((m, i) => reading('anna', m, 100 + i));
+    for (const r of readings) p.publishReading('anna', r);
+    expect(p.pending).to.equal(4);
+    expect(log.warn.args.flat().join('\n')).to.match(/cannot reach mqtt:\/\/127\.0\.0\.1:\d+\/? .*retrying/);
+
+    broker = await startAedes({ port });
+    await waitFor(() => p.connected, 'reconnect');
+    expect(await p.flush()).to.equal(true);
+    const states = broker.received.filter((m) => m.topic === 'glucobridge/anna/state');
+    expect(states.map((m) => (JSON.parse(m.payload) as { time: string }).time)).to.deep.equal(
+      readings.map((r) => r.time.toISOString()),
+    );
+    expect(broker.received[0]).to.deep.equal(ONLINE);
+    expect(p.pending).to.equal(0);
+  });
+
+  it('bounds the queue, dropping the oldest readings with one warning', async () => {
+    const port = await freePort();
+    const p = publisher(`mqtt://127.0.0.1:${port}`, { queueLimit: 3 });
+    p.addSubject(ANNA);
+    await p.start();
+    for (let i = 0; i < 6; i += 1) p.publishReading('anna', reading('anna', i * 5, 100 + i));
+    expect(p.pending).to.equal(3);
+    expect(log.warn.args.filter(([m]) => m.includes('queue full'))).to.have.length(1);
+    broker = await startAedes({ port });
+    await waitFor(() => p.connected, 'reconnect');
+    await p.flush();
+    const values = broker.received
+      .filter((m) => m.topic === 'glucobridge/anna/glucose')
+      .map((m) => m.payload);
+    expect(values).to.deep.equal(['103', '104', '105']);
+    expect(log.warn.args.flat().join('\n')).to.contain('3 readings were dropped');
+  });
+
+  it('has a last will: a lost connection shows offline, then it reconnects without repeating readings', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url);
+    p.addSubject(ANNA);
+    await p.start();
+    p.publishReading('anna', reading('anna', 0, 104));
+    await p.flush();
+    broker.received.length = 0;
+
+    broker.dropClients();
+    await waitFor(() => broker!.received.some((m) => m.payload === 'offline'), 'the will');
+    expect(broker.received[0]).to.deep.equal(OFFLINE);
+    p.publishReading('anna', reading('anna', 5, 110));
+    await waitFor(() => p.connected, 'reconnect');
+    await p.flush();
+    // The broker kept the retained discovery and state: only online and the new reading go out.
+    expect(broker.received.slice(1).map((m) => m.topic)).to.deep.equal([
+      'glucobridge/status',
+      'glucobridge/anna/state',
+      'glucobridge/anna/glucose',
+      'glucobridge/anna/trend',
+    ]);
+    expect(log.warn.args.flat().join('\n')).to.contain('lost the connection');
+  });
+
+  it('stop() publishes offline and ends quickly; with the broker down it ends at once', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url);
+    p.addSubject(ANNA);
+    await p.start();
+    p.publishReading('anna', reading('anna', 0, 104));
+    let started = Date.now();
+    await p.stop();
+    expect(Date.now() - started).to.be.below(1_000);
+    expect(broker.received.at(-1)).to.deep.equal(OFFLINE);
+    expect(broker.received.map((m) => m.topic)).to.include('glucobridge/anna/state');
+    expect(broker.broker.connectedClients).to.equal(0);
+
+    const down = publisher(`mqtt://127.0.0.1:${await freePort()}`, { reconnectPeriodMs: 10_000 });
+    down.addSubject(ANNA);
+    await down.start();
+    down.publishReading('anna', reading('anna', 0, 104));
+    started = Date.now();
+    await down.stop();
+    expect(Date.now() - started).to.be.below(200);
+    expect(log.warn.args.flat().join('\n')).to.contain('stopped with 1 readings not published');
+  });
+
+  it('stop() ends within its bound when the broker stops answering', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url, { stopTimeoutMs: 300 });
+    p.addSubject(ANNA);
+    await p.start();
+    await p.flush();
+    // The broker swallows every further publish without acknowledging it.
+    broker.broker.authorizePublish = () => undefined;
+    p.publishReading('anna', reading('anna', 0, 104));
+    const started = Date.now();
+    await p.stop();
+    expect(Date.now() - started).to.be.within(250, 1_000);
+    expect(log.warn.args.flat().join('\n')).to.contain('stop timed out');
+  });
+
+  it('never puts a password in a payload or a log line, even when the broker refuses it', async () => {
+    const password = 'S3cret-Broker-Pass';
+    broker = await startAedes({ password });
+    const good = publisher(broker.url, { username: 'bridge', password });
+    good.addSubject(ANNA);
+    await good.start();
+    good.publishReading('anna', reading('anna', 0, 104));
+    good.publishProblem('anna', new CgmError('AUTH_INVALID', 'rejected', { hint: 'check the password' }));
+    expect(await good.flush()).to.equal(true);
+    expect(broker.received.length).to.be.greaterThan(10);
+
+    const wrong = `Wrong-${password}`;
+    const bad = publisher(`mqtt://bridge:${wrong}@127.0.0.1:${broker.port}`);
+    bad.addSubject(ANNA);
+    await bad.start();
+    expect(bad.connected).to.equal(false);
+    await waitFor(() => log.lines().some((l) => l.includes('cannot reach')), 'the refusal in the log');
+    for (const m of broker.received) expect(m.payload).not.to.contain(password);
+    for (const line of log.lines()) expect(line).not.to.contain(password);
+    expect(log.lines().join('\n')).to.match(/cannot reach mqtt:\/\/127\.0\.0\.1:\d+ \(Connection refused/);
+    expect(bad.brokerUrl).to.equal(`mqtt://127.0.0.1:${broker.port}`);
+  });
+
+  it('rejects a URL that is not MQTT with a CONFIG error', () => {
+    expect(() => new MqttPublisher({ url: 'http://127.0.0.1:1883' })).to.throw(CgmError, /mqtt:\/\//);
+    expect(() => new MqttPublisher({ url: 'not a url' })).to.throw(CgmError, /not a URL/);
+  });
+});
