@@ -86,6 +86,11 @@ export class Poller extends EventEmitter<PollerEvents> {
     return this.isHalted;
   }
 
+  /** True while a request to the cloud is under way. */
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
   get subject(): string | undefined {
     return this.options.subject;
   }

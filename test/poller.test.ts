@@ -1,0 +1,176 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { HttpTransport } from '../src/http/transport';
+import type { CgmError } from '../src/model/errors';
+import type { GlucoseReading } from '../src/model/reading';
+import { Poller, type StaleInfo } from '../src/poller';
+import { DexcomClient } from '../src/providers/dexcom/client';
+import { DEXCOM_DEMO_ACCOUNTS, DexcomSimulator } from '../src/simulator/dexcom';
+import { Simulator } from '../src/simulator/server';
+import { tracePoint } from '../src/simulator/trace';
+
+const MINUTE = 60_000;
+const ACCOUNT = DEXCOM_DEMO_ACCOUNTS[0]!;
+// A quarter past a five-minute mark: a reading is stored, the next is due in under five minutes.
+const START = Date.UTC(2026, 10, 22, 8, 1, 15);
+
+/** Lets real socket I/O run while the fake clock stands still. */
+async function settle(ms = 40): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => clock.setTimeoutReal(resolve, ms));
+}
+
+let poller: Poller | undefined;
+let clock: sinon.SinonFakeTimers & { setTimeoutReal: typeof setTimeout };
+
+/**
+ * Advances fake time second by second; while a poll is under way the clock stands still and real
+ * time passes, so the HTTP exchange finishes (a request the simulator holds lets the clock move on,
+ * so the client's own timeout can fire).
+ */
+async function advance(ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  do {
+    await clock.tickAsync(Math.min(1_000, Math.max(0, until - Date.now())));
+    for (let waited = 0; poller?.busy && waited < 300; waited += 5) await settle(5);
+  } while (Date.now() < until);
+}
+
+describe('Poller (through the Dexcom client and simulator)', function () {
+  this.timeout(60_000);
+  let sim: Simulator;
+  let readings: GlucoseReading[];
+
+  function makePoller(password = ACCOUNT.password, staleMinutes = 15): Poller {
+    const client = new DexcomClient(
+      {
+        provider: 'dexcom',
+        region: ACCOUNT.region,
+        server: `${sim.url}/dexcom/${ACCOUNT.region}`,
+        username: ACCOUNT.username,
+        password,
+        takeOverReceiver: false,
+      },
+      {
+        transport: new HttpTransport({ timeoutMs: 5_000 }),
+        retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      },
+    );
+    const created = new Poller(client, { staleMinutes, jitterMs: 0 });
+    created.on('reading', (r) => readings.push(r));
+    return created;
+  }
+
+  beforeEach(async () => {
+    const realSetTimeout = setTimeout;
+    clock = Object.assign(
+      sinon.useFakeTimers({ now: START, toFake: ['Date', 'setTimeout', 'clearTimeout'] }),
+      {
+        setTimeoutReal: realSetTimeout,
+      },
+    );
+    sim = new Simulator({ providers: [new DexcomSimulator()] });
+    await sim.listen();
+    readings = [];
+  });
+
+  afterEach(async () => {
+    await poller?.stop();
+    poller = undefined;
+    clock.restore();
+    await sim.close();
+  });
+
+  const gridTimes = (from: number, to: number) => {
+    const out: number[] = [];
+    for (let t = Math.ceil(from / (5 * MINUTE)) * 5 * MINUTE; t <= to; t += 5 * MINUTE) out.push(t);
+    return out;
+  };
+
+  it('emits the latest reading at start, then each new one once, just after it is due', async () => {
+    poller = makePoller();
+    poller.start();
+    await advance(1);
+    expect(readings.map((r) => r.time.getTime())).to.deep.equal([Date.UTC(2026, 10, 22, 8, 0)]);
+    const expected = tracePoint(
+      ACCOUNT.name ?? '',
+      Date.UTC(2026, 10, 22, 8, 0),
+      ACCOUNT.profile ?? 'steady',
+    );
+    expect(readings[0]?.mgdl).to.be.within(39, 401);
+    expect(expected.time).to.equal(readings[0]?.time.getTime());
+
+    await advance(30 * MINUTE);
+    const times = readings.map((r) => r.time.getTime());
+    expect(times).to.deep.equal(gridTimes(Date.UTC(2026, 10, 22, 8, 0), Date.UTC(2026, 10, 22, 8, 30)));
+    // One login, and about one read per five minutes: the schedule follows the readings, not a fast beat.
+    expect(sim.requests('LoginPublisherAccountById')).to.have.length(1);
+    const reads = sim.requests('ReadPublisherLatestGlucoseValues');
+    expect(reads.length).to.be.within(6, 9);
+    const gaps = reads.slice(1).map((r, i) => r.at - reads[i]!.at);
+    expect(Math.min(...gaps)).to.be.at.least(MINUTE);
+  });
+
+  it('fills an outage from history, in order, each reading once', async () => {
+    poller = makePoller();
+    const errors: CgmError[] = [];
+    poller.on('error', (e) => errors.push(e));
+    poller.start();
+    await advance(MINUTE);
+    sim.faults.add({ kind: 'status', status: 503, provider: 'dexcom', times: Infinity });
+    await advance(40 * MINUTE);
+    expect(errors.length).to.be.greaterThan(0);
+    expect(errors.every((e) => e.code === 'SERVER')).to.equal(true);
+    sim.faults.clear();
+    await advance(20 * MINUTE);
+    const times = readings.map((r) => r.time.getTime());
+    expect(new Set(times).size).to.equal(times.length);
+    expect(times).to.deep.equal([...times].sort((a, b) => a - b));
+    expect(times).to.deep.equal(gridTimes(Date.UTC(2026, 10, 22, 8, 0), times.at(-1)!));
+    expect(times.at(-1)).to.be.at.least(Date.UTC(2026, 10, 22, 8, 55));
+  });
+
+  it('reports stale data once after staleMinutes, and fresh when readings return', async () => {
+    poller = makePoller(ACCOUNT.password, 15);
+    const stale: StaleInfo[] = [];
+    const fresh: GlucoseReading[] = [];
+    poller.on('stale', (info) => stale.push(info));
+    poller.on('fresh', (r) => fresh.push(r));
+    poller.on('error', () => undefined);
+    poller.start();
+    await advance(MINUTE);
+    sim.faults.add({ kind: 'timeout', provider: 'dexcom', times: Infinity });
+    // The last reading is from 08:00: at 08:14:15 it is not yet 15 minutes old, at 08:16:15 it is.
+    await advance(12 * MINUTE);
+    expect(stale).to.have.length(0);
+    await advance(2 * MINUTE);
+    expect(stale).to.have.length(1);
+    expect(stale[0]?.ageMs).to.be.greaterThan(15 * MINUTE);
+    expect(poller.stale).to.equal(true);
+    sim.faults.clear();
+    await advance(20 * MINUTE);
+    expect(fresh.length).to.equal(1);
+    expect(poller.stale).to.equal(false);
+  });
+
+  it('stops after a rejected password: one login attempt, however long it runs', async () => {
+    poller = makePoller('wrong-password-1');
+    const halted: CgmError[] = [];
+    poller.on('halted', (e) => halted.push(e));
+    poller.on('error', () => undefined);
+    poller.start();
+    await advance(3 * 60 * MINUTE);
+    expect(halted.map((e) => e.code)).to.deep.equal(['AUTH_INVALID']);
+    expect(poller.halted).to.equal(true);
+    const logins = sim.requests('/General/');
+    expect(logins).to.have.length(1);
+    expect(readings).to.have.length(0);
+  });
+
+  it('never throws for an error nobody listens to (a host must not crash)', async () => {
+    poller = makePoller('wrong-password-2');
+    poller.start();
+    await advance(2 * MINUTE);
+    expect(poller.lastError?.code).to.equal('AUTH_INVALID');
+  });
+});
