@@ -9,6 +9,7 @@ import {
 } from '../providers/dexcom/constants';
 import { DEXCOM_TREND_BY_CODE } from '../model/trend';
 import { dexcomFault, dexcomJson, wireRecord, type SubCodeFormat, type WireFormat } from './dexcom-wire';
+import { registerDexcomPublisher } from './dexcom-publisher';
 import { gridTimes, tracePoint } from './trace';
 import type { ProviderSimulator, SimContext, SimRequest, SimResponse } from './types';
 
@@ -168,6 +169,7 @@ export class DexcomSimulator implements ProviderSimulator {
     this.lockoutMs = options.lockoutMs ?? 15 * MINUTE;
     this.lagMs = options.lagMs ?? 20_000;
     this.subCode = options.subCode ?? 'xml';
+    registerDexcomPublisher(this, () => this.states);
   }
 
   /** Adds the handler of one Publisher/* endpoint (the publisher and followers side). */
@@ -384,10 +386,11 @@ function appIdFits(region: DexcomRegion, applicationId: string): boolean {
     : applicationId === DEXCOM_APPLICATION_ID;
 }
 
-/** Both spellings clients use: `sessionId` and `sessionID`. */
+/** Both spellings clients use (`sessionId`, `sessionID`), or in the body (runtime info). */
 export function sessionParam(request: SimRequest): string | undefined {
   for (const [key, value] of request.query) if (key.toLowerCase() === 'sessionid') return value;
-  return undefined;
+  const inBody = (request.json as { sessionId?: unknown } | undefined)?.sessionId;
+  return typeof inBody === 'string' ? inBody : undefined;
 }
 
 /** The named string fields of a JSON body, or the InvalidArgument message naming a missing one. */

@@ -44,6 +44,8 @@ export interface DexcomCallOptions {
   bodyWithSession?: (sessionId: string) => unknown;
   /** Calls that need no session (General/SystemUtcTime). */
   anonymous?: boolean;
+  /** `false` for calls that must not be sent twice (creating a contact): no transient retry. */
+  retry?: boolean;
 }
 
 /**
@@ -142,16 +144,17 @@ export class DexcomClient implements CgmSource {
    * answer; anything else rejects with the mapped CgmError.
    */
   async call(endpoint: string, options: DexcomCallOptions = {}): Promise<HttpResponse> {
-    if (options.anonymous) return this.retrying(() => this.send(endpoint, options, undefined));
+    const attempt = (sessionId: string | undefined) => () => this.send(endpoint, options, sessionId);
+    const run = <T>(task: () => Promise<T>) => (options.retry === false ? task() : this.retrying(task));
+    if (options.anonymous) return run(attempt(undefined));
     const sessionId = await this.session();
     try {
-      return await this.retrying(() => this.send(endpoint, options, sessionId));
+      return await run(attempt(sessionId));
     } catch (error) {
       if (!(error instanceof CgmError) || error.code !== 'SESSION_EXPIRED') throw error;
       this.logger.info(`Dexcom session ended (${error.vendorCode ?? 'expired'}); logging in again`);
       this.dropSession(sessionId);
-      const renewed = await this.session();
-      return this.retrying(() => this.send(endpoint, options, renewed));
+      return run(attempt(await this.session()));
     }
   }
 
@@ -195,7 +198,8 @@ export class DexcomClient implements CgmSource {
     const response = await this.transport.send({
       method: options.method ?? 'POST',
       url: `${this.baseUrl}/${endpoint}`,
-      query: sessionId === undefined ? options.query : { sessionId, ...options.query },
+      query:
+        sessionId === undefined || options.bodyWithSession ? options.query : { sessionId, ...options.query },
       // No body at all (Content-Length 0), as Dexcom's apps send: the transport's `null` becomes `""`.
       ...(body === undefined ? { headers: { 'Content-Type': 'application/json' } } : { body }),
       ...(this.config.timeoutMs === undefined ? {} : { timeoutMs: this.config.timeoutMs }),

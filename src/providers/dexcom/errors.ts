@@ -79,6 +79,9 @@ export function dexcomError(response: HttpResponse, context: DexcomErrorContext)
     });
   }
   if (code === 'InvalidArgument') return new CgmError('CONFIG', message, base);
+  // Already stored: the publisher counts it as success; sending it again would change nothing.
+  if (code === DEXCOM_CODES.duplicateEgv)
+    return new CgmError('SERVER', message, { ...base, retryable: false });
   // Unknown codes: a server-side problem. On a login it is never retried (it might be a refusal).
   return new CgmError('SERVER', message, { ...base, retryable: !context.login });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseBody, type HttpResponse } from '../../http/transport';
 import { parseDexcomDate } from './timestamp';
 
 /** A `Date(ms±hhmm)` string, parsed (the offset kept aside, never applied). */
@@ -66,5 +67,20 @@ export const subscriptionSchema = z.object({
 export const subscriptionsSchema = z.array(subscriptionSchema);
 export type SubscriptionRecord = z.output<typeof subscriptionSchema>;
 
-/** `true`/`false` answers (DoesContactExistByName, IsRemoteMonitoringSessionActive). */
-export const booleanResponseSchema = z.boolean();
+/** `true`/`false` answers, as JSON or plain text (either case). */
+export function booleanAnswer(response: HttpResponse, what: string): boolean {
+  const text = response.text.trim().replace(/^"|"$/g, '').toLowerCase();
+  const value =
+    typeof response.json === 'boolean'
+      ? response.json
+      : text === 'true' || text === 'false'
+        ? text === 'true'
+        : response.json;
+  return parseBody(z.boolean(), value, what);
+}
+
+/** Ids and statuses (`AssignedToYou`) come as a JSON string or as plain text. */
+export function textAnswer(response: HttpResponse, what: string): string {
+  const value = typeof response.json === 'string' ? response.json : response.text.trim();
+  return parseBody(z.string().min(1), value, what);
+}
