@@ -22,6 +22,7 @@ export = function register(RED: NodeAPI): void {
     try {
       const props = parseAccountProps(def);
       const sessions = new SessionStore(
+        this.id,
         this.context(),
         sessionSecret(props, credentials),
         sessionContextStore(RED.settings),

@@ -5,6 +5,10 @@ import type { NodeContextStore } from './types';
 
 const KEY = 'glucobridgeSession';
 
+// Node-RED deletes a node's context on every close unless a context store is configured, so a copy
+// kept in this process lets sessions survive redeploys in any setup (restarts need a file store).
+const processCopy = new Map<string, unknown>();
+
 const sealedSchema = z.object({ v: z.literal(1), iv: z.string(), tag: z.string(), data: z.string() });
 const stateSchema = z.object({
   provider: z.enum(['dexcom', 'librelinkup', 'vitadock']),
@@ -16,12 +20,13 @@ const stateSchema = z.object({
  * Keeps an account's session tokens in its config node's context, sealed with AES-256-GCM under a key
  * derived from the account's own secrets: a file-backed context store then holds nothing usable on its
  * own, and a changed password simply makes the old session unreadable (a fresh login follows).
- * Survives redeploys always, restarts when the chosen context store is persistent.
+ * Survives redeploys always, restarts when a persistent context store is configured.
  */
 export class SessionStore {
   private readonly key: Buffer;
 
   constructor(
+    private readonly id: string,
     private readonly context: NodeContextStore,
     secret: string,
     private readonly store: string | undefined,
@@ -32,17 +37,22 @@ export class SessionStore {
   load(): Promise<SessionState | undefined> {
     return new Promise((resolve) => {
       try {
-        this.context.get(KEY, this.store, (err, value) => resolve(err ? undefined : this.open(value)));
+        this.context.get(KEY, this.store, (err, value) =>
+          resolve((err ? undefined : this.open(value)) ?? this.open(processCopy.get(this.id))),
+        );
       } catch {
-        resolve(undefined); // an unknown or broken store: start without a session
+        resolve(this.open(processCopy.get(this.id))); // an unknown or broken store
       }
     });
   }
 
   save(state: SessionState | undefined): Promise<void> {
+    const sealed = state ? this.seal(state) : undefined;
+    if (sealed) processCopy.set(this.id, sealed);
+    else processCopy.delete(this.id);
     return new Promise((resolve) => {
       try {
-        this.context.set(KEY, state ? this.seal(state) : undefined, this.store, () => resolve());
+        this.context.set(KEY, sealed, this.store, () => resolve());
       } catch {
         resolve();
       }

@@ -8,11 +8,13 @@ import type { NodeMessage } from '../../nodes/lib/types';
 import accountNode from '../../nodes/cgm-account';
 import loginNode from '../../nodes/cgm-login';
 import readNode from '../../nodes/cgm-read-glucose';
+import followersNode from '../../nodes/cgm-followers';
+import uploadNode from '../../nodes/cgm-upload';
 
 helper.init(require.resolve('node-red'));
 
 export { helper };
-export const ALL_NODES = [accountNode, loginNode, readNode];
+export const ALL_NODES = [accountNode, loginNode, readNode, followersNode, uploadNode];
 
 export const DEXCOM = DEXCOM_DEMO_ACCOUNTS[1]!; // the `ous` demo account
 
