@@ -37,7 +37,8 @@ function unauthorised(what: string, kind: CallKind): CgmError {
         hint: 'the verifier is single-use and belongs to one request token: start the authorisation again',
       });
     case 'data':
-      return new CgmError('AUTH_INVALID', `${what}: the access token is no longer valid`, {
+      // VitaDock answers a stale timestamp with the same bare 401 as a revoked token.
+      return new CgmError('AUTH_INVALID', `${what}: access refused (token withdrawn, or this clock is off)`, {
         vendorCode: '401',
         hint: REAUTHORISE_HINT,
       });
