@@ -121,6 +121,20 @@ describe('LibreLinkUp fixtures replayed through the client', () => {
       expect(server.count(LOGIN.method, LOGIN.path)).to.equal(1);
     });
 
+    it('gives null, not an error, when a patient has no current measurement', async () => {
+      clock = atTime('2022-12-30T17:00:00Z');
+      const body = JSON.parse(fixture('connections-two-patients.json')) as {
+        data: { glucoseMeasurement: unknown }[];
+      };
+      body.data[0]!.glucoseMeasurement = null;
+      const { client } = await serve([
+        { ...LOGIN, file: 'login-success.timoschlueter.json' },
+        { ...CONNECTIONS, text: JSON.stringify(body) },
+      ]);
+      expect(await client.latest()).to.equal(null);
+      expect((await client.latest('Jane Doe'))?.mgdl).to.equal(103);
+    });
+
     it('names the followed patients (never their ids) for an unknown patient', async () => {
       clock = atTime('2022-12-30T17:00:00Z');
       const { client } = await serve(
