@@ -54,6 +54,8 @@ export class HttpTransport {
     this.client = axios.create({
       headers: { 'User-Agent': options.userAgent ?? USER_AGENT, Accept: 'application/json' },
       responseType: 'text',
+      // Bodies are serialised here and parsed by callers: axios must not turn '' into '""'.
+      transformRequest: [(data: unknown) => data],
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
       maxRedirects: 0,
