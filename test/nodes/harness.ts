@@ -4,6 +4,8 @@ import helper from 'node-red-node-test-helper';
 import { Simulator } from '../../src/simulator/server';
 import type { ProviderSimulator } from '../../src/simulator/types';
 import { DexcomSimulator, DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator/dexcom';
+import { LibreLinkUpSimulator } from '../../src/simulator/librelinkup';
+import { VitaDockSimulator } from '../../src/simulator/vitadock';
 import type { NodeMessage } from '../../nodes/lib/types';
 import accountNode from '../../nodes/cgm-account';
 import loginNode from '../../nodes/cgm-login';
@@ -21,7 +23,12 @@ export const DEXCOM = DEXCOM_DEMO_ACCOUNTS[1]!; // the `ous` demo account
 export interface Clouds {
   sim: Simulator;
   dexcom: DexcomSimulator;
+  libre: LibreLinkUpSimulator;
+  vitadock: VitaDockSimulator;
   dexcomServer: string;
+  /** LibreLinkUp with a `{region}` placeholder, so login redirects can be followed. */
+  libreServer: string;
+  vitadockServer: string;
   /** While true, Dexcom answers every read with an empty list (an account without sensor data). */
   empty: { dexcom: boolean };
 }
@@ -41,10 +48,21 @@ function withEmptyReads(dexcom: DexcomSimulator, empty: { dexcom: boolean }): Pr
 
 export async function startClouds(): Promise<Clouds> {
   const dexcom = new DexcomSimulator();
+  const libre = new LibreLinkUpSimulator();
+  const vitadock = new VitaDockSimulator();
   const empty = { dexcom: false };
-  const sim = new Simulator({ providers: [withEmptyReads(dexcom, empty)] });
+  const sim = new Simulator({ providers: [withEmptyReads(dexcom, empty), libre, vitadock] });
   await sim.listen();
-  return { sim, dexcom, empty, dexcomServer: `${sim.urlFor('dexcom')}/${DEXCOM.region}` };
+  return {
+    sim,
+    dexcom,
+    libre,
+    vitadock,
+    empty,
+    dexcomServer: `${sim.urlFor('dexcom')}/${DEXCOM.region}`,
+    libreServer: `${sim.urlFor('librelinkup')}/{region}`,
+    vitadockServer: sim.urlFor('vitadock'),
+  };
 }
 
 export function startServer(): Promise<void> {
@@ -62,9 +80,14 @@ export function dexcomFlow(
   nodes: Record<string, unknown>[],
   account: Record<string, unknown> = {},
 ) {
+  return accountFlow({ provider: 'dexcom', region: 'ous', server, units: 'mgdl', ...account }, nodes);
+}
+
+/** A flow with a tab, the account `acct`, the nodes, and a Catch node wired to the helper `caught`. */
+export function accountFlow(account: Record<string, unknown>, nodes: Record<string, unknown>[]) {
   return [
     { id: 'flow1', type: 'tab', label: 'test' },
-    { id: 'acct', type: 'cgm-account', provider: 'dexcom', region: 'ous', server, units: 'mgdl', ...account },
+    { id: 'acct', type: 'cgm-account', ...account },
     ...nodes.map((n) => ({ z: 'flow1', ...n })),
     { id: 'catcher', z: 'flow1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'flow1', type: 'helper' },
