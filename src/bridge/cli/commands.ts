@@ -4,6 +4,7 @@ import type { Command } from './io';
 import { readCommand } from './read';
 import { simulateCommand } from './simulate';
 import { uploadCommand } from './upload';
+import { vitadockCommand } from './vitadock';
 
 /** Every subcommand of `glucobridge`, one module each. */
 export const COMMANDS: Record<string, Command> = {
@@ -12,6 +13,7 @@ export const COMMANDS: Record<string, Command> = {
   simulate: simulateCommand,
   upload: uploadCommand,
   followers: followersCommand,
+  vitadock: vitadockCommand,
 };
 
 export const USAGE = `glucobridge <command> [options]
@@ -22,5 +24,6 @@ commands:
   simulate   serve the three clouds on loopback with demo accounts, for trying and testing
   upload     send readings (JSON on stdin) to Dexcom Share as the account's uploader
   followers  list, invite or remove the people following a Dexcom account
+  vitadock   authorize: grant GlucoBridge access to a VitaDock Online account (OAuth, stores the tokens)
   (glucobridge <command> --help for the options of each)
 `;
