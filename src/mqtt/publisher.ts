@@ -225,6 +225,9 @@ export class MqttPublisher {
     state.last = reading;
     state.stale = stale;
     this.push({ type: 'messages', messages, droppable: true, key, next: 0 });
+    // A reading proves the account works: clears a problem left retained by an earlier run, and
+    // gives the problem entity a state instead of "unknown".
+    if (state.problem === undefined) this.publishProblem(key, null);
   }
 
   /**
@@ -560,6 +563,10 @@ export class MqttPublisher {
       if ((await Promise.race([window, connection.closed])) === 'closed') return 'closed';
       const unsubscribed = connection.client.unsubscribeAsync(filters).then(() => 'ok' as const);
       if ((await Promise.race([unsubscribed, connection.closed])) === 'closed') return 'closed';
+    } catch (error) {
+      // A subscribe cut by the disconnect is the disconnect, not an error worth a log line.
+      if (connection.isClosed) return 'closed';
+      throw error;
     } finally {
       if (this.scan === found) this.scan = undefined;
     }

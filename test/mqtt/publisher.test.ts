@@ -5,7 +5,7 @@ import { CgmError } from '../../src/model/errors';
 import type { Measurement } from '../../src/model/measurement';
 import { discoveryMessages, removalMessages } from '../../src/mqtt/discovery';
 import { MqttPublisher, type MqttPublisherOptions } from '../../src/mqtt/publisher';
-import { stateMessages } from '../../src/mqtt/state';
+import { problemMessages, stateMessages } from '../../src/mqtt/state';
 import type { MqttMessage } from '../../src/mqtt/topics';
 import { freePort, sleep, startAedes, waitFor, type AedesBroker, type Seen } from './brokers';
 import { ANNA, BOB, CARLA, T0, reading, spyLogger, type SpyLogger } from './fixtures';
@@ -58,6 +58,8 @@ describe('MqttPublisher with aedes', function () {
       ONLINE,
       ...discoveryMessages(ANNA).map(seen),
       ...stateMessages(ANNA, r1, undefined, { stale: false }).map(seen),
+      // The first reading shows the account works: the problem entity gets a state.
+      ...problemMessages(ANNA, null).map(seen),
       ...stateMessages(ANNA, r2, r1, { stale: false }).map(seen),
     ]);
   });
@@ -76,6 +78,7 @@ describe('MqttPublisher with aedes', function () {
       'glucobridge/anna/state',
       'glucobridge/anna/glucose',
       'glucobridge/anna/trend',
+      'glucobridge/anna/problem',
     ]);
     expect(JSON.parse(broker.received[0]!.payload)).to.include({ stale: true });
   });
