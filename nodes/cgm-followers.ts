@@ -94,7 +94,7 @@ export = function register(RED: NodeAPI): void {
     }
     const followers = await account.followers(unsupported);
     const need = (value: string | undefined, field: string): string => {
-      if (!value) throw new CgmError('CONFIG', RED._('cgm-followers.errors.missing', { field }));
+      if (!value) throw new CgmError('CONFIG', `${RED._('cgm-followers.errors.missing')}: ${field}`);
       return value;
     };
     switch (action) {

@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import {
+  ALL_NODES,
+  type Clouds,
+  DEXCOM,
+  dexcomCredentials,
+  dexcomFlow,
+  helper,
+  nextMessage,
+  receive,
+  startClouds,
+  startServer,
+  statuses,
+  stopServer,
+} from './harness';
+
+const MINUTE = 60_000;
+
+describe('cgm-followers and cgm-upload with a Dexcom account', () => {
+  let clouds: Clouds;
+
+  beforeEach(async () => {
+    clouds = await startClouds();
+    await startServer();
+  });
+
+  afterEach(async () => {
+    await stopServer();
+    await clouds.sim.close();
+  });
+
+  async function load(account: Record<string, unknown> = {}) {
+    const flow = dexcomFlow(
+      clouds.dexcomServer,
+      [
+        { id: 'fol', type: 'cgm-followers', account: 'acct', action: 'list', wires: [['out']] },
+        { id: 'up', type: 'cgm-upload', account: 'acct', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ],
+      { serial: DEXCOM.receiver, ...account },
+    );
+    await helper.load(ALL_NODES, flow, dexcomCredentials());
+  }
+
+  async function send(id: string, payload: unknown) {
+    const got = nextMessage('out');
+    receive(id, { payload });
+    return (await got).payload;
+  }
+
+  it('invites a follower, lists it, removes it', async () => {
+    await load();
+    expect(await send('fol', {})).to.deep.equal([]);
+    const invited = (await send('fol', {
+      action: 'invite',
+      name: 'Grandma',
+      email: 'grandma@example.org',
+      alerts: { LowAlert: { IsEnabled: true, MaxValue: 80 } },
+    })) as { contactId: string; reusedContact: boolean };
+    expect(invited.reusedContact).to.equal(false);
+    const invitation = clouds.sim.requests('CreateSubscriptionInvitation')[0]!.json as {
+      AlertSettings: { LowAlert: { IsEnabled: boolean; MaxValue: number } };
+    };
+    expect(invitation.AlertSettings.LowAlert).to.include({ IsEnabled: true, MaxValue: 80 });
+    const listed = (await send('fol', { action: 'list' })) as { contactId: string; contactName: string }[];
+    expect(listed.map((f) => f.contactName)).to.deep.equal(['Grandma']);
+    expect(await send('fol', { action: 'remove', contactId: invited.contactId })).to.deep.equal({
+      removed: invited.contactId,
+    });
+    expect(statuses('fol').at(-1)).to.deep.equal({ fill: 'green', shape: 'dot', text: 'remove' });
+    expect(await send('fol', { action: 'list' })).to.deep.equal([]);
+  });
+
+  it('refuses an invitation without an e-mail address before any request', async () => {
+    await load();
+    const caught = nextMessage('caught');
+    receive('fol', { payload: { action: 'invite', name: 'Grandma' } });
+    const error = (await caught).error as { code: string; message: string };
+    expect(error.code).to.equal('CONFIG');
+    expect(error.message).to.include('email');
+    expect(clouds.sim.requests('CreateContact')).to.have.length(0);
+  });
+
+  it('uploads a history array as cgm-read-glucose sends it, and each reading only once', async () => {
+    await load();
+    const now = Date.now();
+    const readings = [3, 2, 1].map((n) => ({
+      time: new Date(now - n * 5 * MINUTE).toISOString(),
+      mgdl: 100 + n,
+      mmol: 5.6,
+      trend: 'flat',
+      arrow: '→',
+      provider: 'librelinkup',
+      subject: 'x',
+    }));
+    expect(await send('up', readings)).to.include({ sent: 3, skipped: 0 });
+    const posted = clouds.sim.requests('PostReceiverEgvRecords').at(-1)!.json as {
+      SN: string;
+      Egvs: { Value: number }[];
+    };
+    expect(posted.SN).to.equal(DEXCOM.receiver);
+    expect(posted.Egvs.map((e) => e.Value)).to.deep.equal([103, 102, 101]);
+    expect(await send('up', readings)).to.include({ sent: 0, skipped: 3 });
+    expect(statuses('up').at(-1)).to.deep.equal({ fill: 'green', shape: 'dot', text: '↑ 0' });
+  });
+
+  it('uploads the single reading of a latest message (msg.reading)', async () => {
+    await load();
+    const got = nextMessage('out');
+    receive('up', {
+      payload: 104,
+      reading: { time: new Date().toISOString(), mgdl: 104, trend: 'singleUp' },
+    });
+    expect((await got).payload).to.include({ sent: 1 });
+  });
+
+  it('refuses a payload that is not a reading', async () => {
+    await load();
+    const caught = nextMessage('caught');
+    receive('up', { payload: 'hello' });
+    expect(((await caught).error as { code: string }).code).to.equal('CONFIG');
+    expect(statuses('up').at(-1)!.text).to.equal('CONFIG');
+  });
+
+  it('CONFIG: uploads need a receiver serial', async () => {
+    await load({ serial: '' });
+    const caught = nextMessage('caught');
+    receive('up', { payload: { time: new Date().toISOString(), mgdl: 120 } });
+    expect(((await caught).error as { code: string }).code).to.equal('CONFIG');
+  });
+});
