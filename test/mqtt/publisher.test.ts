@@ -223,6 +223,34 @@ describe('MqttPublisher with aedes', function () {
     for (const m of rest) expect(m).to.include({ payload: '', retain: true, qos: 1 });
   });
 
+  it('clears a dropped account when retainSubjects comes after start (accounts log in first)', async () => {
+    broker = await startAedes();
+    const first = publisher(broker.url);
+    first.addSubject(ANNA);
+    first.addSubject(BOB);
+    await first.start();
+    first.publishReading('bob', reading('bob', 0, 120));
+    await first.flush();
+    await first.stop();
+
+    const second = publisher(broker.url);
+    await second.start();
+    second.addSubject(ANNA);
+    await second.flush();
+    broker.received.length = 0;
+    second.retainSubjects(['anna']);
+    await second.flush();
+    const cleared = broker.received.filter((m) => m.payload === '').map((m) => m.topic);
+    expect(cleared).to.have.members([
+      ...discoveryMessages(BOB).map((m) => m.topic),
+      'glucobridge/bob/state',
+      'glucobridge/bob/glucose',
+      'glucobridge/bob/trend',
+      'glucobridge/bob/problem',
+    ]);
+    expect(cleared.filter((t) => t.includes('anna'))).to.deep.equal([]);
+  });
+
   it('retainSubjects while connected removes the subjects left out', async () => {
     broker = await startAedes();
     const p = publisher(broker.url);
