@@ -9,10 +9,14 @@ import {
 import { createSource } from '../../source';
 import type { SourceConfigInput } from '../../config';
 import { credentialsFromEnv, parseOptions, UsageError, type CliIo } from './io';
+import { readVitaDockModule, storedVitaDockOptions } from './vitadock';
 
 export const READ_USAGE = `glucobridge read --provider dexcom|librelinkup|vitadock [--region R | --server URL]
                  [--minutes N] [--patient ID] [--units mgdl|mmol] [--json]
   credentials from GLUCOBRIDGE_USERNAME, GLUCOBRIDGE_PASSWORD (and GLUCOBRIDGE_ACCOUNT_ID for Dexcom)
+  vitadock: [--module cardiodocks|targetscales|thermodocks|glucodockinsulins|glucodockmeals|tracker|activitydocks]
+            [--state FILE] [--name NAME]; key from GLUCOBRIDGE_VITADOCK_CONSUMER_KEY/_CONSUMER_SECRET, tokens
+            from GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN/_ACCESS_SECRET or the file \`glucobridge vitadock authorize\` wrote
 `;
 
 const OPTIONS = {
@@ -23,6 +27,9 @@ const OPTIONS = {
   patient: { type: 'string' },
   units: { type: 'string' },
   json: { type: 'boolean' },
+  module: { type: 'string' },
+  state: { type: 'string' },
+  name: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -33,9 +40,17 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
     io.stdout(READ_USAGE);
     return 0;
   }
+  // VitaDock's other devices (blood pressure, scale, thermometer, …) print measurements, not glucose.
+  if (values.module !== undefined && values.module !== 'glucodockglucoses') {
+    if (values.provider !== 'vitadock') throw new UsageError('--module is for --provider vitadock');
+    return readVitaDockModule({ ...values, module: values.module }, io);
+  }
   const units = parseUnits(values.units);
   const minutes = values.minutes === undefined ? undefined : parseMinutes(values.minutes);
-  const source = createSource(readConfig(values, io.env));
+  const source = createSource(
+    readConfig(values, io.env),
+    values.provider === 'vitadock' ? storedVitaDockOptions(io.env, values.state, values.name) : {},
+  );
   try {
     const readings =
       minutes === undefined
