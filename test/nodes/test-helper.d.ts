@@ -23,6 +23,8 @@ declare module 'node-red-node-test-helper' {
     ): Promise<void>;
     unload(): Promise<void>;
     getNode(id: string): unknown;
+    /** The runtime's credential store. */
+    credentials: { get(id: string): Record<string, string> | undefined };
     request(): { get(path: string): TestRequest; post(path: string): TestRequest };
   }
   const helper: Helper;
