@@ -1,0 +1,276 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
+import { parseBridgeConfig } from '../../src/bridge/config';
+import { Bridge } from '../../src/bridge/runner';
+import { HttpTransport } from '../../src/http/transport';
+import { silentLogger } from '../../src/model/logger';
+import { createDemoSimulator, DEXCOM_DEMO_ACCOUNTS, LIBRE_DEMO_ACCOUNTS } from '../../src/simulator';
+import type { Simulator } from '../../src/simulator/server';
+import { runCli } from '../cli/helpers';
+
+const ROOT = join(__dirname, '..', '..');
+const OUS = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
+const LIBRE = LIBRE_DEMO_ACCOUNTS[1]!; // one patient
+
+/** Collects every message on the broker: the last payload per topic, and their retain flags. */
+async function watch(url: string): Promise<{
+  client: MqttClient;
+  last: Map<string, string>;
+  retained: Map<string, boolean>;
+  waitFor: (topic: string, test?: (payload: string) => boolean, ms?: number) => Promise<string>;
+}> {
+  const client = await connectAsync(url, { reconnectPeriod: 200 });
+  const last = new Map<string, string>();
+  const retained = new Map<string, boolean>();
+  const waiters: (() => void)[] = [];
+  client.on('message', (topic, payload, packet) => {
+    last.set(topic, payload.toString());
+    retained.set(topic, packet.retain);
+    for (const wake of waiters.splice(0)) wake();
+  });
+  await client.subscribeAsync(['glucobridge/#', 'homeassistant/#'], { qos: 1 });
+  const waitFor = async (topic: string, test: (payload: string) => boolean = () => true, ms = 15_000) => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const payload = last.get(topic);
+      if (payload !== undefined && test(payload)) return payload;
+      if (Date.now() > deadline) throw new Error(`no message on ${topic} within ${ms} ms (last: ${payload})`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  };
+  return { client, last, retained, waitFor };
+}
+
+describe('glucobridge bridge (end to end against the simulator)', function () {
+  this.timeout(40_000);
+  let sim: Simulator;
+  let broker: EmbeddedBroker;
+  let dir: string;
+
+  beforeEach(async () => {
+    sim = createDemoSimulator();
+    await sim.listen();
+    broker = await startEmbeddedBroker(0);
+    dir = mkdtempSync(join(tmpdir(), 'gb-bridge-'));
+  });
+  afterEach(async () => {
+    await sim.close();
+    await broker.close();
+  });
+
+  function config(accounts: unknown[]) {
+    return parseBridgeConfig({ mqtt: { url: broker.url }, units: 'mmol', accounts }, {});
+  }
+
+  const dexcomAccount = (password = OUS.password) => ({
+    name: 'Anna',
+    provider: 'dexcom',
+    region: 'ous',
+    server: `${sim.urlFor('dexcom')}/ous`,
+    username: OUS.username,
+    password,
+  });
+  const libreAccount = () => ({
+    name: 'Ben',
+    provider: 'librelinkup',
+    server: `${sim.urlFor('librelinkup')}/{region}`,
+    username: LIBRE.email,
+    password: LIBRE.password,
+    units: 'mgdl',
+  });
+
+  it('publishes two providers with Home Assistant discovery, retained, in each account’s unit', async () => {
+    const mqtt = await watch(broker.url);
+    const bridge = new Bridge(config([dexcomAccount(), libreAccount()]), {
+      logger: silentLogger,
+      stateFile: join(dir, 'state.json'),
+    });
+    try {
+      await bridge.start();
+      const anna = JSON.parse(await mqtt.waitFor('glucobridge/anna/state')) as Record<string, unknown>;
+      expect(anna).to.include({ provider: 'dexcom', unit: 'mmol/L' });
+      expect(anna.value).to.equal(anna.mmol);
+      const ben = JSON.parse(await mqtt.waitFor('glucobridge/ben/state')) as Record<string, unknown>;
+      expect(ben).to.include({ provider: 'librelinkup', unit: 'mg/dL' });
+      expect(ben.value).to.equal(ben.mgdl);
+      expect(await mqtt.waitFor('glucobridge/ben/glucose')).to.equal(String(ben.mgdl));
+      const glucose = Object.fromEntries(
+        [...mqtt.last].filter(
+          ([topic]) => topic.startsWith('homeassistant/sensor/') && topic.includes('anna'),
+        ),
+      );
+      const config = Object.values(glucose)
+        .map((p) => JSON.parse(p) as Record<string, unknown>)
+        .find((p) => p.device_class === 'blood_glucose_concentration');
+      expect(config).to.include({ unit_of_measurement: 'mmol/L', state_class: 'measurement' });
+      // A client arriving later gets the state at once: it is retained.
+      const late = await watch(broker.url);
+      await late.waitFor('glucobridge/anna/state');
+      expect(late.retained.get('glucobridge/anna/state')).to.equal(true);
+      expect(late.retained.get('glucobridge/ben/glucose')).to.equal(true);
+      await late.client.endAsync();
+      expect(await mqtt.waitFor('glucobridge/status')).to.equal('online');
+      // The session is kept for the next start, readable only by its owner.
+      const state = statSync(join(dir, 'state.json'));
+      expect(state.mode & 0o777).to.equal(0o600);
+      expect(
+        Object.keys(
+          (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { sessions: object }).sessions,
+        ),
+      ).to.have.members(['Anna', 'Ben']);
+    } finally {
+      await bridge.stop();
+      await mqtt.client.endAsync();
+    }
+    expect(mqtt.last.get('glucobridge/status')).to.equal('offline');
+  });
+
+  it('does not log in again after a restart: the saved session is reused', async () => {
+    const run = async () => {
+      let read: () => void = () => undefined;
+      const first = new Promise<void>((resolve) => (read = resolve));
+      const bridge = new Bridge(config([dexcomAccount()]), {
+        logger: silentLogger,
+        stateFile: join(dir, 'state.json'),
+        onReading: () => read(),
+      });
+      await bridge.start();
+      await first;
+      await bridge.stop();
+    };
+    await run();
+    await run();
+    expect(sim.requests('LoginPublisherAccountById')).to.have.length(1);
+    expect(sim.requests('ReadPublisherLatestGlucoseValues').length).to.be.at.least(2);
+  });
+
+  it('shows a wrong password to Home Assistant, tries it once, and keeps the other account running', async () => {
+    const mqtt = await watch(broker.url);
+    const bridge = new Bridge(config([dexcomAccount('Not-The-Password-99'), libreAccount()]), {
+      logger: silentLogger,
+      stateFile: join(dir, 'state.json'),
+      clientOptions: { transport: new HttpTransport({ timeoutMs: 3_000 }) },
+    });
+    try {
+      await bridge.start();
+      const problem = JSON.parse(
+        await mqtt.waitFor('glucobridge/anna/problem', (p) => p.includes('AUTH_INVALID')),
+      ) as Record<string, unknown>;
+      expect(problem).to.include({ problem: true, code: 'AUTH_INVALID' });
+      await mqtt.waitFor('glucobridge/ben/state');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(sim.requests('/dexcom/').length + sim.requests('/General/').length).to.be.at.most(1);
+      const everything = [...mqtt.last.values()].join('\n');
+      expect(everything).not.to.contain('Not-The-Password-99');
+      expect(everything).not.to.contain(OUS.username);
+      expect(everything).not.to.contain(LIBRE.email);
+    } finally {
+      await bridge.stop();
+      await mqtt.client.endAsync();
+    }
+  });
+
+  it('removes the entities of an account dropped from the configuration', async () => {
+    const seen = new Set<string>();
+    let both: () => void = () => undefined;
+    const bothRead = new Promise<void>((resolve) => (both = resolve));
+    const first = new Bridge(config([dexcomAccount(), libreAccount()]), {
+      logger: silentLogger,
+      stateFile: join(dir, 's.json'),
+      onReading: (key) => {
+        seen.add(key);
+        if (seen.size === 2) both();
+      },
+    });
+    await first.start();
+    await bothRead;
+    await first.stop();
+    const mqtt = await watch(broker.url);
+    const benTopics = () =>
+      [...mqtt.last].filter(([t, p]) => t.startsWith('homeassistant/') && t.includes('ben') && p !== '');
+    await mqtt.waitFor('glucobridge/ben/state');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(benTopics().length).to.be.greaterThan(3);
+    const second = new Bridge(config([dexcomAccount()]), {
+      logger: silentLogger,
+      stateFile: join(dir, 's.json'),
+    });
+    try {
+      await second.start();
+      const deadline = Date.now() + 10_000;
+      while (benTopics().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(benTopics()).to.deep.equal([]);
+      expect(mqtt.last.get('glucobridge/anna/state')).to.be.a('string');
+    } finally {
+      await second.stop();
+      await mqtt.client.endAsync();
+    }
+  });
+
+  it('gives a clear message and status 2 for a bad configuration file', async () => {
+    const file = join(dir, 'bad.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ accounts: [{ name: 'A', provider: 'dexcom', region: 'eu', password: 'pw' }] }),
+    );
+    const run = await runCli(['bridge', '--config', file]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.contain(
+      'CONFIG: accounts[0].region: region must be us, ous (outside the US) or jp',
+    );
+    expect(run.stderr).to.contain('hint: ');
+    const missing = await runCli(['bridge', '--config', join(dir, 'none.json')]);
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.contain('no such file');
+  });
+});
+
+describe('glucobridge bridge --demo (a real process)', function () {
+  this.timeout(40_000);
+
+  it('publishes readings within seconds and goes offline cleanly on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--require', 'tsx/cjs', 'src/bridge/cli.ts', 'bridge', '--demo', '--broker-port', '0'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const started = Date.now();
+      let url: string | undefined;
+      while (!url && Date.now() - started < 20_000) {
+        url = /embedded MQTT broker listening on (mqtt:\/\/\S+)/.exec(out)?.[1];
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(url, out).to.be.a('string');
+      const mqtt = await watch(url!);
+      const state = JSON.parse(await mqtt.waitFor('glucobridge/sam/state')) as Record<string, unknown>;
+      expect(state.mgdl).to.be.a('number');
+      expect(Date.now() - started).to.be.below(20_000);
+      expect(out).to.match(/sam: \d+ mg\/dL/);
+      child.kill('SIGTERM');
+      const stopAsked = Date.now();
+      const code = await exited;
+      expect(code).to.equal(0);
+      expect(Date.now() - stopAsked).to.be.below(5_000);
+      await mqtt.waitFor('glucobridge/status', (p) => p === 'offline', 1_000).catch(() => undefined);
+      await mqtt.client.endAsync(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
