@@ -13,7 +13,8 @@ import {
 } from '../../../src/simulator/dexcom';
 import { Simulator } from '../../../src/simulator/server';
 
-export const FIXTURES = '/work/shared/fixtures/dexcom';
+// Copies of ../shared/fixtures/dexcom, so the tests need nothing outside the repository.
+export const FIXTURES = join(__dirname, 'fixtures');
 export const FAST_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 5, maxDelayMs: 50 };
 
 export function fixture(name: string): string {
