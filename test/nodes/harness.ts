@@ -115,10 +115,15 @@ export function nextMessage(id: string, timeoutMs = 5_000): Promise<NodeMessage>
   });
 }
 
-/** The node's status calls so far. */
+/** The status calls of one node so far (the test helper spies on the shared prototype). */
 export function statuses(id: string): { fill?: string; text?: string }[] {
-  const node = helper.getNode(id) as { status: { args: [{ fill?: string; text?: string }][] } };
-  return node.status.args.map((a) => a[0]);
+  const node = helper.getNode(id) as {
+    status: { getCalls(): { thisValue: unknown; args: [{ fill?: string; text?: string }] }[] };
+  };
+  return node.status
+    .getCalls()
+    .filter((call) => call.thisValue === node)
+    .map((call) => call.args[0]);
 }
 
 export function receive(id: string, msg: NodeMessage): void {

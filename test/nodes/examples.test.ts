@@ -1,0 +1,146 @@
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
+import { LIBRE_DEMO_ACCOUNTS } from '../../src/simulator/librelinkup';
+import { VITADOCK_DEMO } from '../../src/simulator/vitadock';
+import {
+  ALL_NODES,
+  type Clouds,
+  DEXCOM,
+  helper,
+  startClouds,
+  startServer,
+  statuses,
+  stopServer,
+  waitFor,
+} from './harness';
+
+const EXAMPLES = join(__dirname, '..', '..', 'examples');
+const OUR_TYPES = ['cgm-login', 'cgm-read-glucose', 'cgm-followers', 'cgm-upload'];
+
+// Node-RED's own nodes the examples use, loaded from the runtime like any node module.
+const coreRequire = createRequire(require.resolve('@node-red/nodes/package.json'));
+const CORE = [
+  'common/20-inject.js',
+  'common/21-debug.js',
+  'common/90-comment.js',
+  'function/10-function.js',
+  'function/10-switch.js',
+  'function/15-change.js',
+  'network/10-mqtt.js',
+].map((file) => coreRequire(`./core/${file}`) as (RED: never) => void);
+
+type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+const examples = readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith('.json'))
+  .map((file) => ({ file, flow: JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as FlowNode[] }));
+
+describe('examples/*.json', () => {
+  let clouds: Clouds;
+  let broker: EmbeddedBroker;
+
+  before(async () => {
+    broker = await startEmbeddedBroker(0);
+  });
+
+  after(async () => {
+    await broker.close();
+  });
+
+  beforeEach(async () => {
+    clouds = await startClouds();
+    await startServer();
+  });
+
+  afterEach(async () => {
+    await stopServer();
+    await clouds.sim.close();
+  });
+
+  it('there is a flow for every use the issue names', () => {
+    expect(examples.map((e) => e.file).sort()).to.deep.equal([
+      'Followers management.json',
+      'History chart.json',
+      'Home Assistant via MQTT.json',
+      'Lamp colour by glucose.json',
+      'Night-time low alert.json',
+      'Relay LibreLinkUp to Dexcom Share.json',
+    ]);
+  });
+
+  it('every node type of the package appears in an example, each example has a comment', () => {
+    const used = new Set(examples.flatMap((e) => e.flow.map((n) => n.type)));
+    for (const type of OUR_TYPES) expect(used, type).to.include(type);
+    for (const { file, flow } of examples)
+      expect(
+        flow.map((n) => n.type),
+        file,
+      ).to.include('comment');
+  });
+
+  /** Points the example's accounts at the simulator with its demo credentials, the broker at ours. */
+  function localise(flow: FlowNode[]) {
+    const credentials: Record<string, Record<string, string>> = {};
+    const libre = LIBRE_DEMO_ACCOUNTS[0]!;
+    const nodes = flow.map((node) => {
+      if (node.type === 'mqtt-broker') return { ...node, broker: '127.0.0.1', port: String(broker.port) };
+      if (node.type !== 'cgm-account') return node;
+      switch (node.provider) {
+        case 'dexcom':
+          credentials[node.id] = { username: DEXCOM.username, password: DEXCOM.password };
+          return { ...node, server: clouds.dexcomServer, serial: DEXCOM.receiver };
+        case 'librelinkup':
+          credentials[node.id] = { username: libre.email, password: libre.password };
+          return { ...node, server: clouds.libreServer };
+        default:
+          credentials[node.id] = { ...VITADOCK_DEMO };
+          return { ...node, server: clouds.vitadockServer };
+      }
+    });
+    return { nodes, credentials };
+  }
+
+  for (const { file, flow } of examples) {
+    it(`${file} deploys and its readers turn green against the simulator`, async () => {
+      const { nodes, credentials } = localise(flow);
+      await helper.load([...CORE, ...ALL_NODES] as never[], nodes, credentials);
+      for (const node of nodes.filter((n) => n.type !== 'tab')) {
+        expect(helper.getNode(node.id), `${file}: ${node.id}`).to.not.equal(null);
+      }
+      const pollers = nodes
+        .filter((n) => n.type === 'cgm-read-glucose' && n.mode === 'poll')
+        .map((n) => n.id);
+      await waitFor(
+        () => pollers.every((id) => statuses(id).some((s) => s.fill === 'green')),
+        `${file}: first readings`,
+      );
+      for (const id of nodes.filter((n) => OUR_TYPES.includes(n.type)).map((n) => n.id)) {
+        expect(
+          statuses(id).filter((s) => s.fill === 'red'),
+          `${file}: ${id} ${JSON.stringify(statuses(id))}`,
+        ).to.deep.equal([]);
+      }
+    });
+  }
+
+  it('the Home Assistant example publishes retained discovery to the broker', async () => {
+    const { nodes, credentials } = localise(examples.find((e) => e.file.startsWith('Home Assistant'))!.flow);
+    await helper.load([...CORE, ...ALL_NODES] as never[], nodes, credentials);
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
+    try {
+      const seen = new Map<string, string>();
+      client.on('message', (topic, payload) => seen.set(topic, payload.toString()));
+      await client.subscribeAsync(['glucobridge/#', 'homeassistant/#']);
+      await waitFor(() => [...seen.keys()].some((t) => t.endsWith('/state')), 'retained state');
+      expect(seen.get('glucobridge/status')).to.equal('online');
+      expect([...seen.keys()].filter((t) => t.startsWith('homeassistant/') && t.endsWith('/config'))).to.not
+        .be.empty;
+    } finally {
+      await client.endAsync();
+    }
+  });
+});
