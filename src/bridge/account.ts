@@ -36,13 +36,16 @@ export class BridgeAccount {
     private readonly publisher: MqttPublisher,
     private readonly logger: Logger,
     private readonly events: Partial<AccountEvents> = {},
+    /** Keys published by an earlier run, kept while the login has not said who is followed now. */
+    private readonly knownKeys: string[] = [],
   ) {
     this.key = subjectSlug(config.name);
   }
 
   /** The subject keys this account publishes (known before login: the account's own key). */
   get keys(): string[] {
-    return this.followed.length > 0 ? this.followed.map((f) => f.key) : [this.key];
+    if (this.followed.length > 0) return this.followed.map((f) => f.key);
+    return [...new Set([this.key, ...this.knownKeys])];
   }
 
   get subjects(): readonly FollowedSubject[] {

@@ -85,11 +85,19 @@ export class Bridge {
         ...(session && session.provider === account.source.provider ? { session } : {}),
       });
       source.onSession((fresh) => state.saveSession(account.name, fresh));
-      return new BridgeAccount(account, source, publisher, prefixed, {
-        reading: (key, reading) => this.runtime.onReading?.(key, reading),
-      });
+      return new BridgeAccount(
+        account,
+        source,
+        publisher,
+        prefixed,
+        { reading: (key, reading) => this.runtime.onReading?.(key, reading) },
+        state.subjectKeys(account.name),
+      );
     });
     await Promise.all(this.accounts.map((account) => account.start()));
+    for (const account of this.accounts) {
+      if (account.subjects.length > 0) state.saveSubjectKeys(account.config.name, account.keys);
+    }
     // Accounts dropped from the configuration lose their Home Assistant entities.
     publisher.retainSubjects(this.accounts.flatMap((account) => account.keys));
   }

@@ -5,6 +5,8 @@ import type { Logger } from '../model/logger';
 
 interface StateFileShape {
   sessions: Record<string, SessionState>;
+  /** The subject keys each account published last time, so a failed login does not drop their entities. */
+  subjects?: Record<string, string[]>;
 }
 
 /**
@@ -20,8 +22,12 @@ export class StateStore {
   ) {
     try {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<StateFileShape>;
-      if (parsed && typeof parsed.sessions === 'object' && parsed.sessions !== null)
+      if (parsed && typeof parsed.sessions === 'object' && parsed.sessions !== null) {
         this.state.sessions = parsed.sessions;
+      }
+      if (parsed && typeof parsed.subjects === 'object' && parsed.subjects !== null) {
+        this.state.subjects = parsed.subjects;
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         this.logger.warn(`state file ${file} is unreadable; starting without saved sessions`);
@@ -35,6 +41,17 @@ export class StateStore {
 
   saveSession(account: string, session: SessionState): void {
     this.state.sessions[account] = session;
+    this.write();
+  }
+
+  subjectKeys(account: string): string[] | undefined {
+    return this.state.subjects?.[account];
+  }
+
+  saveSubjectKeys(account: string, keys: string[]): void {
+    const known = this.state.subjects?.[account];
+    if (known && known.join('\n') === keys.join('\n')) return;
+    this.state.subjects = { ...this.state.subjects, [account]: keys };
     this.write();
   }
 

@@ -215,6 +215,54 @@ describe('glucobridge bridge (end to end against the simulator)', function () {
     }
   });
 
+  it('keeps the patients of a family account when its login fails at the next start', async () => {
+    const family = LIBRE_DEMO_ACCOUNTS[0]!;
+    const account = {
+      name: 'Family',
+      provider: 'librelinkup',
+      server: `${sim.urlFor('librelinkup')}/{region}`,
+      username: family.email,
+      password: family.password,
+    };
+    const keys = new Set<string>();
+    let both: () => void = () => undefined;
+    const bothRead = new Promise<void>((resolve) => (both = resolve));
+    const first = new Bridge(config([account]), {
+      logger: silentLogger,
+      stateFile: join(dir, 'family.json'),
+      onReading: (key) => {
+        keys.add(key);
+        if (keys.size === 2) both();
+      },
+    });
+    await first.start();
+    await bothRead;
+    await first.stop();
+    expect([...keys].sort()).to.deep.equal(['family_leo_sample', 'family_mia_sample']);
+    // Next start: the cloud is down, and the session is gone with it.
+    sim.faults.add({ kind: 'status', status: 503, provider: 'librelinkup', times: Infinity });
+    const second = new Bridge(config([account]), {
+      logger: silentLogger,
+      stateFile: join(dir, 'family.json'),
+      clientOptions: { transport: new HttpTransport({ timeoutMs: 2_000 }) },
+    });
+    try {
+      await second.start();
+      const mqtt = await watch(broker.url);
+      await mqtt.waitFor('glucobridge/family/problem', (p) => p.includes('SERVER'));
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      for (const key of keys) {
+        const configs = [...mqtt.last].filter(
+          ([t, p]) => t.startsWith('homeassistant/') && t.includes(key) && p !== '',
+        );
+        expect(configs.length, key).to.be.greaterThan(3);
+      }
+      await mqtt.client.endAsync();
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('gives a clear message and status 2 for a bad configuration file', async () => {
     const file = join(dir, 'bad.json');
     writeFileSync(
