@@ -18,9 +18,7 @@ import type {
 import {
   DAY_MS,
   GLUCOSE_MODULE,
-  MAX_PAGES,
   MINUTE_MS,
-  PAGE_SIZE,
   REAUTHORISE_HINT,
   SYNC_OVERLAP_MS,
   VITADOCK_SERVER,
@@ -30,7 +28,9 @@ import { vitaDockAccount } from './account';
 import { vitaDockError, type CallKind } from './errors';
 import { ModuleMirror } from './mirror';
 import { glucoseReading, isMeasurementModule, resolveModule, toMeasurement } from './modules';
-import { MonotonicTimestamps, makeNonce, signRequest, type OAuthCredentials } from './oauth1';
+import type { OAuthCredentials } from './oauth1';
+import { readPages } from './paging';
+import { SignedHttp } from './signed-http';
 import {
   RECORD_SCHEMAS,
   countSchema,
@@ -85,10 +85,7 @@ interface Pair {
 
 export { vitaDockAccount };
 
-/**
- * VitaDock Online: the OAuth dance, glucose as readings, the other modules as measurements.
- * Requests of one client run one at a time, so their timestamps reach the server in order.
- */
+/** VitaDock Online: the OAuth dance, glucose as readings, the other modules as measurements. */
 export class VitaDockClient implements CgmSource {
   readonly provider = 'vitadock' as const;
   readonly cadence = VITADOCK_CADENCE;
@@ -100,7 +97,7 @@ export class VitaDockClient implements CgmSource {
   private readonly logger: Logger;
   private readonly retry: RetryPolicy;
   private readonly now: () => number;
-  private readonly timestamps: MonotonicTimestamps;
+  private readonly http: SignedHttp;
   private readonly listeners = new Set<SessionListener>();
   private readonly pending = new Map<string, string>();
   private readonly mirrors = new Map<VitaDockDataModule, ModuleMirror>();
@@ -109,8 +106,6 @@ export class VitaDockClient implements CgmSource {
   private lastRequestToken: string | undefined;
   /** Set by a 401 on data: no further data call until new tokens arrive. */
   private blocked: CgmError | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
 
   constructor(
     private readonly config: VitaDockConfig,
@@ -128,7 +123,7 @@ export class VitaDockClient implements CgmSource {
       });
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.now = options.now ?? (() => Date.now());
-    this.timestamps = new MonotonicTimestamps(this.now);
+    this.http = new SignedHttp(this.server, this.transport, this.now);
     this.transport.redactor.add(config.consumerKey, config.consumerSecret, config.deviceId);
     this.restore(options.session);
   }
@@ -171,9 +166,8 @@ export class VitaDockClient implements CgmSource {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     this.listeners.clear();
-    await this.queue.catch(() => undefined);
+    await this.http.close();
   }
 
   // ---- data -------------------------------------------------------------------------------------
@@ -237,7 +231,7 @@ export class VitaDockClient implements CgmSource {
     return this.guard(async () => {
       const deviceId = this.config.deviceId;
       if (!deviceId) throw new CgmError('CONFIG', 'VitaDock: no deviceId configured for device registration');
-      const response = await this.signedCall({
+      const response = await this.http.call({
         method: 'POST',
         path: '/auth/devices',
         credentials: this.appCredentials(),
@@ -252,7 +246,7 @@ export class VitaDockClient implements CgmSource {
   async requestAuthorization(): Promise<AuthorizationRequest> {
     return this.guard(async () => {
       await this.ensureDevice();
-      const response = await this.signedCall({
+      const response = await this.http.call({
         method: 'POST',
         path: '/auth/unauthorizedaccesses',
         credentials: this.consumerCredentials(),
@@ -284,7 +278,7 @@ export class VitaDockClient implements CgmSource {
         });
       }
       this.transport.redactor.add(found.verifier);
-      const response = await this.signedCall({
+      const response = await this.http.call({
         method: 'POST',
         path: '/auth/accesses/verify',
         credentials: { ...this.consumerCredentials(), token, tokenSecret: secret, verifier: found.verifier },
@@ -304,7 +298,7 @@ export class VitaDockClient implements CgmSource {
   async logout(): Promise<void> {
     return this.guard(async () => {
       const access = this.requireAccess();
-      const response = await this.signedCall({
+      const response = await this.http.call({
         method: 'POST',
         path: '/auth/accesses/logout',
         credentials: { ...this.consumerCredentials(), token: access.token, tokenSecret: access.secret },
@@ -412,36 +406,16 @@ export class VitaDockClient implements CgmSource {
     return records.filter((r) => r.active && r.measurementDate >= since);
   }
 
-  /** Reads `/data/<module>[/sync]` page by page until a short page (or a page with nothing new). */
+  /** Every page of `/data/<module>[/sync]` since `since`. */
   private async pages<M extends VitaDockDataModule>(
     module: M,
     endpoint: '' | '/sync',
     since: number,
   ): Promise<RecordOf[M][]> {
-    const byId = new Map<string, RecordOf[M]>();
-    const schema = RECORD_SCHEMAS[module];
-    for (let page = 0, start = 0; page < MAX_PAGES; page += 1) {
-      const response = await this.dataCall(`/data/${module}${endpoint}`, {
-        start,
-        max: PAGE_SIZE,
-        date_since: Math.floor(since),
-      });
-      if (!Array.isArray(response.json)) {
-        throw new CgmError('PROTOCOL', `VitaDock ${module}${endpoint}: expected a JSON array`);
-      }
-      const items = response.json as unknown[];
-      let fresh = 0;
-      items.forEach((item, index) => {
-        const record = parseBody(schema, item, `VitaDock ${module}${endpoint} record ${start + index}`);
-        if (!byId.has(record.id)) fresh += 1;
-        // Later pages may carry a newer version of a record already seen.
-        byId.set(record.id, record);
-      });
-      if (items.length < PAGE_SIZE || fresh === 0) return [...byId.values()];
-      start += items.length;
-    }
-    this.logger.warn(`VitaDock ${module}${endpoint}: stopped after ${MAX_PAGES} pages`);
-    return [...byId.values()];
+    const path = `/data/${module}${endpoint}`;
+    const fetchPage = async (start: number, max: number) =>
+      (await this.dataCall(path, { start, max, date_since: Math.floor(since) })).json;
+    return readPages(fetchPage, RECORD_SCHEMAS[module], `VitaDock ${module}${endpoint}`, this.logger);
   }
 
   /** A signed GET of a data endpoint: retried when transient, blocked for good after a 401. */
@@ -451,7 +425,7 @@ export class VitaDockClient implements CgmSource {
       if (this.blocked) throw this.blocked;
       const access = this.requireAccess();
       await this.ensureDevice();
-      const response = await this.signedCall({
+      const response = await this.http.call({
         method: 'GET',
         path,
         query,
@@ -494,41 +468,6 @@ export class VitaDockClient implements CgmSource {
     const pair = parseBody(tokenPairSchema, formFields(response.text), what);
     this.transport.redactor.add(pair.oauth_token, pair.oauth_token_secret);
     return pair;
-  }
-
-  private async signedCall(call: {
-    method: 'GET' | 'POST';
-    path: string;
-    credentials: OAuthCredentials;
-    query?: Record<string, number>;
-    headers?: Record<string, string>;
-  }): Promise<HttpResponse> {
-    if (this.closed) throw new CgmError('CONFIG', 'VitaDock: the client is closed');
-    const query = Object.entries(call.query ?? {})
-      .map(([key, value]) => `${key}=${value}`)
-      .join('&');
-    const url = `${this.server}${call.path}${query ? `?${query}` : ''}`;
-    return this.serial(() => {
-      const signed = signRequest(
-        { method: call.method, url, timestamp: this.timestamps.next(), nonce: makeNonce() },
-        call.credentials,
-      );
-      const headers: Record<string, string> = { ...call.headers, Authorization: signed.authorization };
-      if (call.method === 'POST') headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      return this.transport.send({
-        method: call.method,
-        url,
-        headers,
-        ...(call.method === 'POST' ? { rawBody: '' } : {}),
-      });
-    });
-  }
-
-  /** One request at a time, in order: VitaDock wants timestamps that never go backwards. */
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   /** Every public method rejects only with CgmError. */

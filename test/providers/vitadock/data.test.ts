@@ -225,6 +225,13 @@ describe('vitadock data (against the simulator)', () => {
     expect(await client.history({ minutes: 60 })).to.have.length(4);
   });
 
+  it('refuses calls after close without touching the network', async () => {
+    const client = makeClient(demoConfig(h.server));
+    await client.close();
+    expect((await rejection(client.latest())).code).to.equal('CONFIG');
+    expect(h.sim.requests()).to.have.length(0);
+  });
+
   it('rejects unknown modules and glucose through measurements() as CONFIG', async () => {
     const client = makeClient(demoConfig(h.server));
     expect((await rejection(client.measurements({ module: 'oxymeters', minutes: 60 }))).code).to.equal(
