@@ -30,7 +30,7 @@ export class MqttLink {
   }
 
   start(): void {
-    this.logger.info(`publishing to MQTT at ${this.publisher.brokerUrl}`);
+    this.logger.info(`MQTT: publishing to ${this.publisher.brokerUrl}`);
     // start() reports an unreachable broker itself and keeps retrying; it never rejects.
     void this.publisher.start();
   }

@@ -95,7 +95,7 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
     if (settings.mqttError)
       this.logger.error(`MQTT is off, its settings are not valid:\n${settings.mqttError}`);
     if (settings.mqtt) {
-      this.mqtt = new MqttLink(settings.mqtt, prefixed(this.logger, 'MQTT'));
+      this.mqtt = new MqttLink(settings.mqtt, this.logger);
       this.mqtt.start();
     }
     const sessions = new SessionStore(join(this.api.user.storagePath(), SESSION_FILE), this.logger);
