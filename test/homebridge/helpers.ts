@@ -119,6 +119,7 @@ export async function launch(
   rig: Pick<Rig, 'storage'>,
   config: Record<string, unknown>,
   cached: PlatformAccessory[] = [],
+  { waitForStart = true } = {},
 ): Promise<Host> {
   const api = new HomebridgeAPI();
   // User is static and shared; the rig points it at its own directory.
@@ -152,7 +153,7 @@ export async function launch(
   host.platform = new GlucoBridgePlatform(host.log, { platform: 'GlucoBridge', ...config }, api);
   for (const accessory of cached) host.platform.configureAccessory(accessory);
   api.signalFinished();
-  await host.platform.whenStarted();
+  if (waitForStart) await host.platform.whenStarted();
   return host;
 }
 

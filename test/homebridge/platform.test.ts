@@ -119,6 +119,38 @@ describe('Homebridge platform (real HomebridgeAPI, simulated clouds)', () => {
     ]);
   });
 
+  it('keeps restored accessories while a cloud is down at start, and fills them once it answers', async () => {
+    const first = await start({ accounts: [rig.libreAccount()] });
+    await first.platform.stop();
+    rig.sim.faults.add({
+      kind: 'status',
+      status: 503,
+      provider: 'librelinkup',
+      path: '/llu/connections',
+      times: Infinity,
+    });
+    const second = await launch(rig, { accounts: [rig.libreAccount()] }, throughCache(first.registered), {
+      waitForStart: false,
+    });
+    hosts.push(second);
+    await advance(clock, rig.sim, 30_000, 1_000);
+    await second.platform.whenStarted();
+    expect(second.unregistered).to.be.empty;
+    const handlers = [...second.platform.accessories.values()];
+    expect(handlers).to.have.length(2);
+    for (const handler of handlers) {
+      expect(lightOf(handler.accessory).getCharacteristic(C().StatusFault).value).to.equal(1);
+      expect(handler.last).to.be.undefined;
+    }
+    rig.sim.faults.clear();
+    await advance(clock, rig.sim, 3 * MINUTE, 10_000);
+    for (const handler of handlers) {
+      expect(handler.last, handler.accessory.displayName).to.exist;
+      expect(lightOf(handler.accessory).getCharacteristic(C().StatusFault).value).to.equal(0);
+    }
+    expect(second.registered).to.be.empty;
+  });
+
   it('answers "No Response" until the first reading is known', async () => {
     rig.sim.faults.add({ kind: 'status', provider: 'dexcom', path: 'ReadPublisherLatest', times: Infinity });
     const host = await start({ accounts: [rig.dexcomAccount(SAM)] });
