@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VITADOCK_DATA_MODULES } from './providers/vitadock/constants';
 
 /** Dexcom Share regions: `us` share2, `ous` shareous1 (everywhere but the US and Japan), `jp` share.dexcom.jp. */
 export const DEXCOM_REGIONS = ['us', 'ous', 'jp'] as const;
@@ -54,15 +55,8 @@ export const libreLinkUpConfigSchema = z.object({
   version: z.string().trim().optional(),
 });
 
-export const VITADOCK_MODULES = [
-  'glucodockglucoses',
-  'glucodockinsulins',
-  'glucodockmeals',
-  'cardiodocks',
-  'targetscales',
-  'thermodocks',
-  'tracker',
-] as const;
+/** Every VitaDock data module GlucoBridge reads (the provider's own list). */
+export const VITADOCK_MODULES = VITADOCK_DATA_MODULES;
 export type VitaDockModule = (typeof VITADOCK_MODULES)[number];
 
 export const vitaDockConfigSchema = z.object({

@@ -7,6 +7,7 @@ import { Poller } from '../poller';
 import type { CgmSource, Subject } from '../providers/provider';
 import { MAX_BACKOFF_MS, MIN_POLL_INTERVAL_MS } from '../poller';
 import type { AccountConfig } from './config';
+import { hasMeasurements, MeasurementFollower } from './measurements';
 
 export interface FollowedSubject {
   key: string;
@@ -29,6 +30,7 @@ export class BridgeAccount {
   private stopped = false;
   private failures = 0;
   private problemShown = false;
+  private measurements: MeasurementFollower | undefined;
 
   constructor(
     readonly config: AccountConfig,
@@ -60,6 +62,7 @@ export class BridgeAccount {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    this.measurements?.stop();
     await Promise.all(this.followed.map((f) => f.poller.stop()));
     await this.source.close();
   }
@@ -102,6 +105,15 @@ export class BridgeAccount {
       poller.start();
       return { key, descriptor, poller };
     });
+    const first = this.followed[0];
+    if (first && hasMeasurements(this.source)) {
+      this.measurements = new MeasurementFollower(
+        this.source,
+        (measurement) => this.publisher.publishMeasurement(first.key, measurement),
+        this.logger,
+      );
+      this.measurements.start();
+    }
     // A device made only to show a failed login goes once the account's own subjects replace it.
     if (!single && this.problemShown) this.publisher.removeSubject(this.key);
   }

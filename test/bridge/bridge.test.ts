@@ -9,7 +9,12 @@ import { parseBridgeConfig } from '../../src/bridge/config';
 import { Bridge } from '../../src/bridge/runner';
 import { HttpTransport } from '../../src/http/transport';
 import { silentLogger } from '../../src/model/logger';
-import { createDemoSimulator, DEXCOM_DEMO_ACCOUNTS, LIBRE_DEMO_ACCOUNTS } from '../../src/simulator';
+import {
+  createDemoSimulator,
+  DEXCOM_DEMO_ACCOUNTS,
+  LIBRE_DEMO_ACCOUNTS,
+  VITADOCK_DEMO,
+} from '../../src/simulator';
 import type { Simulator } from '../../src/simulator/server';
 import { runCli } from '../cli/helpers';
 
@@ -211,6 +216,54 @@ describe('glucobridge bridge (end to end against the simulator)', function () {
       expect(mqtt.last.get('glucobridge/anna/state')).to.be.a('string');
     } finally {
       await second.stop();
+      await mqtt.client.endAsync();
+    }
+  });
+
+  it('publishes a VitaDock account’s glucose and its weight, blood pressure and temperature', async () => {
+    const mqtt = await watch(broker.url);
+    const bridge = new Bridge(
+      config([
+        {
+          name: 'Oma',
+          provider: 'vitadock',
+          server: sim.urlFor('vitadock'),
+          consumerKey: VITADOCK_DEMO.consumerKey,
+          consumerSecret: VITADOCK_DEMO.consumerSecret,
+          accessToken: VITADOCK_DEMO.accessToken,
+          accessSecret: VITADOCK_DEMO.accessSecret,
+        },
+      ]),
+      { logger: silentLogger, stateFile: join(dir, 'vita.json') },
+    );
+    try {
+      await bridge.start();
+      const glucose = JSON.parse(await mqtt.waitFor('glucobridge/oma/state')) as Record<string, unknown>;
+      expect(glucose).to.include({ provider: 'vitadock' });
+      const weight = JSON.parse(await mqtt.waitFor('glucobridge/oma/weight')) as Record<string, unknown>;
+      expect(weight.weightKg).to.be.within(20, 300);
+      const pressure = JSON.parse(await mqtt.waitFor('glucobridge/oma/blood_pressure')) as Record<
+        string,
+        unknown
+      >;
+      expect(pressure.systolic).to.be.within(60, 250);
+      expect(pressure.diastolic).to.be.below(pressure.systolic as number);
+      const temperature = JSON.parse(await mqtt.waitFor('glucobridge/oma/temperature')) as Record<
+        string,
+        unknown
+      >;
+      expect(temperature.celsius).to.be.within(34, 42);
+      const configs = [...mqtt.last.keys()].filter(
+        (t) => t.startsWith('homeassistant/') && t.includes('oma'),
+      );
+      expect(configs.some((t) => /weight/.test(t))).to.equal(true);
+      expect(configs.some((t) => /systolic|blood_pressure/.test(t))).to.equal(true);
+      expect(configs.some((t) => /temperature/.test(t))).to.equal(true);
+      const everything = [...mqtt.last.values()].join('\n');
+      expect(everything).not.to.contain(VITADOCK_DEMO.accessToken);
+      expect(everything).not.to.contain(VITADOCK_DEMO.consumerSecret);
+    } finally {
+      await bridge.stop();
       await mqtt.client.endAsync();
     }
   });
