@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { unitLabel, valueIn, type GlucoseReading } from '../../model/reading';
@@ -49,7 +49,8 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
       { accounts: demoAccounts(simulator).map((a) => ({ name: a.name, ...a.source })), units: 'mgdl' },
       {},
     );
-    stateFile = join(tmpdir(), 'glucobridge-demo-state.json');
+    // Each demo has a new simulator, so sessions of an earlier demo would only be refused.
+    stateFile = join(mkdtempSync(join(tmpdir(), 'glucobridge-demo-')), 'state.json');
   } else {
     config = loadBridgeConfig(configFile, io.env);
     stateFile = config.stateFile ?? stateFileFor(configFile);
