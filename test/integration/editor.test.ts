@@ -1,0 +1,251 @@
+// The Node-RED editor in a real browser (Debian's chromium driven by playwright-core) against a
+// Node-RED started here with our package linked into a fresh user directory, and the simulated clouds.
+import { expect } from 'chai';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  readdirSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator/dexcom';
+import { createDemoSimulator, type Simulator } from '../../src/simulator/index';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+const DEXCOM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Newest modification time under a directory (to tell whether dist is older than the sources). */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds dist unless it is newer than nodes/ and src/ (npm test has just built it). */
+async function ensureBuilt(): Promise<void> {
+  const built = join(ROOT, 'dist', 'nodes', 'cgm-account.js');
+  const fresh =
+    existsSync(built) &&
+    statSync(built).mtimeMs > Math.max(newest(join(ROOT, 'nodes')), newest(join(ROOT, 'src')));
+  if (!fresh)
+    await run(process.execPath, [join(ROOT, 'scripts', 'build.js')], { cwd: ROOT, maxBuffer: 20_000_000 });
+}
+
+describe('the Node-RED editor in chromium', function () {
+  this.timeout(120_000);
+  let work: string;
+  let sim: Simulator;
+  let nodeRed: ChildProcess | undefined;
+  let browser: BrowserContext | undefined;
+  let page: Page;
+  let editorUrl: string;
+  let output = '';
+
+  before(async () => {
+    // CI installs chromium; without it this suite must fail, never pass silently.
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).to.equal(true);
+    await ensureBuilt();
+    sim = createDemoSimulator();
+    await sim.listen();
+
+    work = mkdtempSync(join(tmpdir(), 'glucobridge-editor-'));
+    const userDir = join(work, 'user');
+    mkdirSync(join(userDir, 'node_modules', '@glucobridge'), { recursive: true });
+    // What `npm install <path>` does for a local module: a link Node-RED follows.
+    symlinkSync(ROOT, join(userDir, 'node_modules', '@glucobridge', 'homebridge-glucobridge'), 'dir');
+    const settings = {
+      flowFile: 'flows.json',
+      credentialSecret: 'editor-test',
+      // No consent or tour pop-ups over the workspace, and no calls home.
+      telemetry: { enabled: false },
+      diagnostics: { enabled: false },
+      editorTheme: { tours: false, projects: { enabled: false } },
+      logging: { console: { level: 'warn' } },
+    };
+    writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
+    const port = await freePort();
+    editorUrl = `http://127.0.0.1:${port}/`;
+    nodeRed = spawn(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'node-red', 'red.js'), '-u', userDir, '-p', String(port)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    nodeRed.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    nodeRed.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    for (let i = 0; ; i += 1) {
+      if (nodeRed.exitCode !== null) throw new Error(`Node-RED exited:\n${output}`);
+      const ready = await fetch(`${editorUrl}settings`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) break;
+      if (i > 150) throw new Error(`Node-RED did not start:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    // playwright passes the fresh profile as --user-data-dir itself.
+    browser = await chromium.launchPersistentContext(join(work, 'chromium'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(editorUrl);
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="cgm-read-glucose"]', {
+      timeout: 30_000,
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (nodeRed && nodeRed.exitCode === null) nodeRed.kill('SIGTERM');
+    await sim?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('the palette shows our four flow nodes (the account is a config node)', async () => {
+    for (const type of ['cgm-login', 'cgm-read-glucose', 'cgm-followers', 'cgm-upload']) {
+      expect(await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(), type).to.equal(
+        1,
+      );
+    }
+    expect(await page.locator('.red-ui-palette-node[data-palette-type="cgm-account"]').count()).to.equal(0);
+  });
+
+  /** Drags a node from the palette onto the workspace and opens its edit dialog. */
+  async function addNode(type: string, x: number, y: number): Promise<void> {
+    const source = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
+    await source.scrollIntoViewIfNeeded();
+    const box = (await source.boundingBox())!;
+    const chart = (await page.locator('#red-ui-workspace-chart').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(chart.x + x, chart.y + y, { steps: 12 });
+    await page.mouse.up();
+    await page.locator('.red-ui-flow-node-group').last().dblclick();
+    await page.waitForSelector('#node-input-account', { state: 'attached' });
+  }
+
+  const visible = (selector: string) => page.locator(selector).isVisible();
+
+  it('an account dialog shows the fields of the chosen provider only', async () => {
+    await addNode('cgm-read-glucose', 300, 150);
+    await page.click('#node-input-btn-account-add');
+    await page.waitForSelector('#node-config-input-provider', { state: 'visible' });
+
+    await page.selectOption('#node-config-input-provider', 'dexcom');
+    expect(await visible('#node-config-input-region')).to.equal(true);
+    expect(await visible('#node-config-input-username')).to.equal(true);
+    expect(await visible('#node-config-input-accountId')).to.equal(true);
+    expect(await visible('#node-config-input-serial')).to.equal(true);
+    expect(await visible('#node-config-input-patient')).to.equal(false);
+    expect(await visible('#node-config-input-consumerKey')).to.equal(false);
+    expect(await page.locator('#node-config-input-region option').count()).to.equal(3);
+
+    await page.selectOption('#node-config-input-provider', 'librelinkup');
+    expect(await visible('#node-config-input-patient')).to.equal(true);
+    expect(await visible('#node-config-input-acceptTerms')).to.equal(true);
+    expect(await visible('#node-config-input-serial')).to.equal(false);
+    expect(await visible('#node-config-input-consumerKey')).to.equal(false);
+
+    await page.selectOption('#node-config-input-provider', 'vitadock');
+    expect(await visible('#node-config-input-consumerKey')).to.equal(true);
+    expect(await visible('#node-config-input-accessSecret')).to.equal(true);
+    expect(await visible('#cgm-account-authorise')).to.equal(true);
+    expect(await visible('#node-config-input-username')).to.equal(false);
+    expect(await visible('#node-config-input-region')).to.equal(false);
+  });
+
+  it('a deployed follow flow turns green, and the password is never sent back', async () => {
+    await page.selectOption('#node-config-input-provider', 'dexcom');
+    await page.fill('#node-config-input-name', 'Sam');
+    await page.selectOption('#node-config-input-region', 'ous');
+    await page.fill('#node-config-input-username', DEXCOM.username);
+    await page.fill('#node-config-input-password', DEXCOM.password);
+    await page.click('#cgm-account-advanced-toggle');
+    await page.fill('#node-config-input-server', `${sim.urlFor('dexcom')}/ous`);
+    await page.click('#node-config-dialog-ok');
+    await page.waitForSelector('#node-config-input-provider', { state: 'detached' });
+    await page.selectOption('#node-input-mode', 'poll');
+    await page.click('#node-dialog-ok');
+
+    await page.click('#red-ui-header-button-deploy');
+    const status = page.locator('.red-ui-flow-node-status-label', { hasText: 'mg/dL' });
+    await status.first().waitFor({ timeout: 30_000 });
+    const text = await status.first().textContent();
+    expect(text).to.match(/^\d+ mg\/dL [⇈↑↗→↘↓⇊?-]$/);
+    // Let the "deployed" notification fade, so the screenshot shows the flow itself.
+    await page
+      .locator('.red-ui-notification')
+      .first()
+      .waitFor({ state: 'hidden', timeout: 10_000 })
+      .catch(() => undefined);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'node-red-editor-flow.png') });
+
+    // What the editor gets for the account's credentials: a flag, never the password itself.
+    const id = await page.evaluate(() => {
+      let found = '';
+      (
+        window as unknown as {
+          RED: { nodes: { eachConfig(cb: (n: { id: string; type: string }) => void): void } };
+        }
+      ).RED.nodes.eachConfig((n) => {
+        if (n.type === 'cgm-account') found = n.id;
+      });
+      return found;
+    });
+    const creds = (await (await fetch(`${editorUrl}credentials/cgm-account/${id}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(creds.has_password).to.equal(true);
+    expect(JSON.stringify(creds)).to.not.include(DEXCOM.password);
+    expect(await page.content()).to.not.include(DEXCOM.password);
+
+    // Reopening the account after a reload shows the placeholder, not the password.
+    await page.reload();
+    await page.locator('.red-ui-flow-node-group').first().dblclick();
+    await page.click('#node-input-btn-account-edit');
+    await page.waitForSelector('#node-config-input-password', { state: 'visible' });
+    expect(await page.inputValue('#node-config-input-password')).to.be.oneOf(['', '__PWRD__']);
+    expect(await page.inputValue('#node-config-input-username')).to.equal(DEXCOM.username);
+  });
+});
