@@ -1,7 +1,17 @@
 // A real Homebridge process loads the built package, follows the simulated clouds and answers HAP
 // requests; it survives the simulator's faults, and a restart restores the accessories and sessions.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +141,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
   let child: ChildProcess | undefined;
   let output = '';
   let hapPort = 0;
+  let pluginDir = '';
   let simStart = 0;
   let low: DexcomSimAccount;
   let high: DexcomSimAccount;
@@ -139,13 +150,25 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
   before(function () {
     this.timeout(240_000);
     const sources = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'homebridge')));
-    if (builtAt() >= sources) return;
-    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.js')], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-    // Type errors elsewhere in the tree still emit JavaScript; what matters is a fresh plugin build.
-    if (builtAt() < sources) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
+    if (builtAt() < sources) {
+      const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.js')], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      // Type errors elsewhere in the tree still emit JavaScript; what matters is a fresh plugin build.
+      if (builtAt() < sources) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
+    }
+    // Homebridge loads a snapshot of the package, so a rebuild of dist/ meanwhile cannot pull it away.
+    pluginDir = mkdtempSync(join(tmpdir(), 'glucobridge-plugin-'));
+    cpSync(join(ROOT, 'dist'), join(pluginDir, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(pluginDir, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(pluginDir, 'node_modules'), 'dir');
+    if (!existsSync(join(pluginDir, 'dist', 'homebridge', 'platform.js')))
+      throw new Error('dist/ is incomplete');
+  });
+
+  after(() => {
+    if (pluginDir) rmSync(pluginDir, { recursive: true, force: true });
   });
 
   beforeEach(async () => {
@@ -214,7 +237,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
 
   function start(): void {
     const bin = join(ROOT, 'node_modules', 'homebridge', 'bin', 'homebridge');
-    const args = [bin, '-D', '-I', '-Q', '-U', storage, '-P', ROOT, '--strict-plugin-resolution'];
+    const args = [bin, '-D', '-I', '-Q', '-U', storage, '-P', pluginDir, '--strict-plugin-resolution'];
     child = spawn(process.execPath, args, { cwd: storage, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -385,6 +408,8 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
     // The stored sessions are used: nobody logs in again.
     expect(cloud().requests('LoginPublisherAccountById')).to.have.length(logins);
 
+    // HAP found nothing to complain about in what the plugin set (ranges, names, characteristics).
+    expect(output).not.to.match(/generated a warning|illegal value|not in required or optional/i);
     // Nothing secret reached the log, even at debug level.
     const sessions = readFileSync(join(storage, SESSION_FILE), 'utf8');
     const sessionIds = [...sessions.matchAll(/"sessionId":\s*"([^"]+)"/g)].map((m) => m[1]!);
