@@ -212,11 +212,14 @@ describe('the Node-RED editor in chromium', function () {
     const text = await status.first().textContent();
     expect(text).to.match(/^\d+ mg\/dL [⇈↑↗→↘↓⇊?-]$/);
     // Let the "deployed" notification fade, so the screenshot shows the flow itself.
-    await page
-      .locator('.red-ui-notification')
-      .first()
-      .waitFor({ state: 'hidden', timeout: 10_000 })
-      .catch(() => undefined);
+    await page.waitForFunction(
+      () =>
+        !(
+          globalThis as unknown as { document: { querySelector(s: string): unknown } }
+        ).document.querySelector('.red-ui-notification'),
+      undefined,
+      { timeout: 10_000 },
+    );
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'node-red-editor-flow.png') });
 
@@ -224,7 +227,7 @@ describe('the Node-RED editor in chromium', function () {
     const id = await page.evaluate(() => {
       let found = '';
       (
-        window as unknown as {
+        globalThis as unknown as {
           RED: { nodes: { eachConfig(cb: (n: { id: string; type: string }) => void): void } };
         }
       ).RED.nodes.eachConfig((n) => {
