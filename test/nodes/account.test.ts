@@ -108,6 +108,20 @@ describe('cgm-account: one shared source per account', () => {
     expect(((await caught).error as { code: string }).code).to.equal('AUTH_INVALID');
   });
 
+  it('SESSION_EXPIRED never reaches the flow: one new login, then the read succeeds', async () => {
+    await helper.load(ALL_NODES, twoReaders(), dexcomCredentials());
+    const first = nextMessage('o1');
+    receive('r1', { payload: 1 });
+    await first;
+    const before = clouds.sim.requests('LoginPublisherAccountById').length;
+    clouds.dexcom.expireSessions();
+    const second = nextMessage('o1');
+    receive('r1', { payload: 1 });
+    expect((await second).payload).to.be.a('number');
+    expect(clouds.sim.requests('LoginPublisherAccountById').length).to.equal(before + 1);
+    expect(statuses('r1').at(-1)).to.include({ fill: 'green' });
+  });
+
   it('a redeploy stops the poll timers of the old flow', async () => {
     const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: Date.now() });
     try {

@@ -96,6 +96,41 @@ describe('cgm-read-glucose poll mode (fake clock)', () => {
     expect(statuses('read').at(-1)).to.include({ fill: 'green' });
   });
 
+  it('with the Home Assistant output, stale data is published as stale', async () => {
+    const flow = dexcomFlow(
+      clouds.dexcomServer,
+      [
+        {
+          id: 'read',
+          type: 'cgm-read-glucose',
+          name: 'Sam',
+          account: 'acct',
+          mode: 'poll',
+          staleMinutes: 15,
+          homeAssistant: true,
+          outputs: 2,
+          wires: [['out'], ['ha']],
+        },
+        { id: 'out', type: 'helper' },
+        { id: 'ha', type: 'helper' },
+      ],
+      { timeoutMs: 120_000 },
+    );
+    await helper.load(ALL_NODES, flow, dexcomCredentials());
+    const ha = collect('ha');
+    await advance(6 * MINUTE);
+    const states = () =>
+      ha
+        .filter((m) => m.topic === 'glucobridge/sam/state')
+        .map((m) => JSON.parse(m.payload as string) as { stale: boolean });
+    expect(states().length).to.be.greaterThan(0);
+    expect(states().every((s) => !s.stale)).to.equal(true);
+    expect(ha.filter((m) => String(m.topic).endsWith('/config')).length).to.be.greaterThan(3);
+    clouds.empty.dexcom = true;
+    await advance(20 * MINUTE);
+    expect(states().at(-1)!.stale).to.equal(true);
+  });
+
   it('an input message polls at once', async () => {
     const got = await startPolling();
     await drive(clock, (async () => waitFor(() => got.length === 1, 'first reading'))());
