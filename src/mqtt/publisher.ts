@@ -80,6 +80,8 @@ const PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'ws
  */
 export class MqttPublisher {
   private readonly topics: Topics;
+  /** The same topics in the form the message builders take. */
+  private readonly topicOptions: TopicOptions;
   private readonly log: Logger;
   private readonly redactor = new Redactor();
   private readonly queue: JobQueue;
@@ -118,6 +120,7 @@ export class MqttPublisher {
 
   constructor(private readonly config: MqttPublisherOptions) {
     this.topics = resolveTopics(config);
+    this.topicOptions = { baseTopic: this.topics.base, discoveryPrefix: this.topics.discoveryPrefix };
     this.log = config.logger ?? silentLogger;
     this.queue = new JobQueue(config.queueLimit ?? 10_000);
     this.options = {
@@ -187,7 +190,7 @@ export class MqttPublisher {
     else this.subjects.set(descriptor.key, { descriptor, stale: false });
     // While disconnected, the sync that starts the next connection publishes it.
     if (this.connection)
-      this.enqueueControl(discoveryMessages(descriptor, this.topics), `discovery:${descriptor.key}`);
+      this.enqueueControl(discoveryMessages(descriptor, this.topicOptions), `discovery:${descriptor.key}`);
   }
 
   /** Forgets a subject and removes its entities and retained data from the broker. */
@@ -197,7 +200,7 @@ export class MqttPublisher {
     this.subjects.delete(key);
     this.queue.dropKey(key);
     for (const [topic, entry] of this.published) if (entry.key === key) this.published.delete(topic);
-    this.enqueueControl(removalMessages(state.descriptor, this.topics), `removal:${key}`);
+    this.enqueueControl(removalMessages(state.descriptor, this.topicOptions), `removal:${key}`);
   }
 
   /**
@@ -220,7 +223,7 @@ export class MqttPublisher {
       return;
     }
     const stale = this.options.now() - reading.time.getTime() > state.descriptor.staleMinutes * 60_000;
-    const messages = stateMessages(state.descriptor, reading, state.last, { stale }, this.topics);
+    const messages = stateMessages(state.descriptor, reading, state.last, { stale }, this.topicOptions);
     state.previous = state.last;
     state.last = reading;
     state.stale = stale;
@@ -243,7 +246,7 @@ export class MqttPublisher {
       state.last,
       state.previous,
       { stale },
-      this.topics,
+      this.topicOptions,
     ).filter((m) => m.topic === subjectTopic(this.topics, key, LEAF.state));
     this.enqueueControl(messages, `state:${key}`, key);
   }
@@ -252,7 +255,7 @@ export class MqttPublisher {
   publishProblem(key: string, error: CgmError | null): void {
     const state = this.subjectFor(key, 'problem');
     if (!state) return;
-    const messages = problemMessages(state.descriptor, error, this.topics);
+    const messages = problemMessages(state.descriptor, error, this.topicOptions);
     const payload = messages[0]?.payload;
     if (payload === state.problem) return;
     state.problem = payload;
@@ -270,7 +273,7 @@ export class MqttPublisher {
     ) {
       this.addSubject({ ...state.descriptor, measurementKinds: [...kinds, measurement.kind] });
     }
-    const messages = measurementMessages(state.descriptor, measurement, this.topics);
+    const messages = measurementMessages(state.descriptor, measurement, this.topicOptions);
     this.push({ type: 'messages', messages, droppable: true, key, next: 0 });
   }
 
@@ -418,7 +421,7 @@ export class MqttPublisher {
       this.log.info('MQTT: Home Assistant came online; re-sending discovery');
       for (const state of this.subjects.values()) {
         this.enqueueControl(
-          discoveryMessages(state.descriptor, this.topics),
+          discoveryMessages(state.descriptor, this.topicOptions),
           `discovery:${state.descriptor.key}`,
         );
       }
