@@ -1,70 +1,34 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { bridgeConfigSchema } from '../src/bridge/config';
-import { describeIssues, sourceConfigSchema, type SourceConfig } from '../src/config';
+import {
+  DEFAULT_THRESHOLDS,
+  describeIssues,
+  displayOverridesSchema,
+  sourceConfigSchema,
+  staleMinutesSchema,
+  thresholdsSchema,
+  unitsSchema,
+  type SourceConfig,
+  type Thresholds,
+} from '../src/config';
+import { mqttSettingsSchema, type MqttSettings as BaseMqttSettings } from '../src/mqtt/settings';
 import type { GlucoseUnit, ProviderId } from '../src/model/reading';
 
-/** Thresholds are mg/dL whatever the display unit, so one number never means two things. */
-const mgdlThreshold = (what: string) =>
-  z
-    .number({ error: `${what} must be a number of mg/dL` })
-    .min(40, `${what} is in mg/dL (3.9 mmol/L is 70 mg/dL)`)
-    .max(400, `${what} must be at most 400 mg/dL`);
-
-export const thresholdsSchema = z
-  .object({
-    urgentLow: mgdlThreshold('thresholds.urgentLow').default(55),
-    low: mgdlThreshold('thresholds.low').default(70),
-    high: mgdlThreshold('thresholds.high').default(180),
-  })
-  .refine((t) => t.urgentLow < t.low && t.low < t.high, {
-    message: 'thresholds must rise: urgentLow < low < high',
-  });
-
-export type Thresholds = z.output<typeof thresholdsSchema>;
-
-/** Accepts the unit as the form writes it and as people type it by hand. */
-const unitsSchema = z.preprocess(
-  (value) => {
-    if (typeof value !== 'string') return value;
-    const v = value.trim().toLowerCase().replace(/[\s/]/g, '');
-    if (v === 'mgdl') return 'mgdl';
-    if (v === 'mmol' || v === 'mmoll') return 'mmol';
-    return value;
-  },
-  z.enum(['mgdl', 'mmol'], { error: 'units must be mgdl or mmol' }),
-);
+export { thresholdsSchema, type Thresholds };
 
 /** The platform block of Homebridge's config.json; accounts are checked one by one (see parseAccounts). */
 export const platformConfigSchema = z.object({
   name: z.string().trim().min(1).default('GlucoBridge'),
   accounts: z.array(z.unknown(), { error: 'accounts must be a list' }).default([]),
   units: unitsSchema.default('mgdl'),
-  thresholds: thresholdsSchema.default({ urgentLow: 55, low: 70, high: 180 }),
-  staleMinutes: z
-    .number()
-    .int()
-    .min(5)
-    .max(24 * 60)
-    .default(15),
+  thresholds: thresholdsSchema.default(DEFAULT_THRESHOLDS),
+  staleMinutes: staleMinutesSchema.default(15),
   /** Also publish to MQTT (Home Assistant discovery): the stand-alone bridge's block; no url, no MQTT. */
   /** Checked on its own (see parseMqtt): a typo there must not keep glucose out of Apple Home. */
   mqtt: z.unknown().optional(),
 });
 
-/** Per account, the display settings may differ from the platform's (one child, one adult). */
-const accountOverrides = z.object({
-  units: unitsSchema.optional(),
-  thresholds: thresholdsSchema.optional(),
-  staleMinutes: z
-    .number()
-    .int()
-    .min(5)
-    .max(24 * 60)
-    .optional(),
-});
-
-export type MqttSettings = z.output<typeof bridgeConfigSchema.shape.mqtt> & { url: string };
+export type MqttSettings = BaseMqttSettings & { url: string };
 
 export interface PlatformSettings {
   name: string;
@@ -113,7 +77,7 @@ function parseMqtt(raw: unknown): Pick<PlatformSettings, 'mqtt' | 'mqttError'> {
   if (fields === undefined || (isRecord(fields) && fields.url === undefined)) {
     return { mqtt: undefined, mqttError: undefined };
   }
-  const result = bridgeConfigSchema.shape.mqtt.safeParse(fields);
+  const result = mqttSettingsSchema.safeParse(fields);
   if (!result.success) return { mqtt: undefined, mqttError: describeIssues(result.error, 'mqtt') };
   const { url } = result.data;
   return url
@@ -135,7 +99,7 @@ function parseAccount(raw: unknown, index: number, defaults: PlatformSettings): 
     thresholds: defaults.thresholds,
     staleMinutes: defaults.staleMinutes,
   };
-  const overrides = accountOverrides.safeParse(fields);
+  const overrides = displayOverridesSchema.safeParse(fields);
   const source = sourceConfigSchema.safeParse(fields);
   if (!overrides.success || !source.success) {
     const errors = [overrides.error, source.error].flatMap((e) =>

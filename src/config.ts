@@ -84,6 +84,54 @@ export type DexcomConfig = z.output<typeof dexcomConfigSchema>;
 export type LibreLinkUpConfig = z.output<typeof libreLinkUpConfigSchema>;
 export type VitaDockConfig = z.output<typeof vitaDockConfigSchema>;
 
+/** Thresholds are mg/dL whatever the display unit, so one number never means two things. */
+const mgdlThreshold = (what: string) =>
+  z
+    .number({ error: `${what} must be a number of mg/dL` })
+    .min(40, `${what} is in mg/dL (3.9 mmol/L is 70 mg/dL)`)
+    .max(400, `${what} must be at most 400 mg/dL`);
+
+export const DEFAULT_THRESHOLDS = { urgentLow: 55, low: 70, high: 180 } as const;
+
+/** Glucose alarm levels in mg/dL: urgent low, low and high. */
+export const thresholdsSchema = z
+  .object({
+    urgentLow: mgdlThreshold('thresholds.urgentLow').default(DEFAULT_THRESHOLDS.urgentLow),
+    low: mgdlThreshold('thresholds.low').default(DEFAULT_THRESHOLDS.low),
+    high: mgdlThreshold('thresholds.high').default(DEFAULT_THRESHOLDS.high),
+  })
+  .refine((t) => t.urgentLow < t.low && t.low < t.high, {
+    message: 'thresholds must rise: urgentLow < low < high',
+  });
+
+export type Thresholds = z.output<typeof thresholdsSchema>;
+
+/** The display unit, as a form writes it and as people type it by hand (`mg/dL`, `mmol/L`). */
+export const unitsSchema = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    const v = value.trim().toLowerCase().replace(/[\s/]/g, '');
+    if (v === 'mgdl') return 'mgdl';
+    if (v === 'mmol' || v === 'mmoll') return 'mmol';
+    return value;
+  },
+  z.enum(['mgdl', 'mmol'], { error: 'units must be mgdl or mmol' }),
+);
+
+/** After how many minutes without a new reading the data counts as stale. */
+export const staleMinutesSchema = z
+  .number()
+  .int()
+  .min(5)
+  .max(24 * 60);
+
+/** What a host shows, settable for all accounts and again per account (a child and an adult). */
+export const displayOverridesSchema = z.object({
+  units: unitsSchema.optional(),
+  thresholds: thresholdsSchema.optional(),
+  staleMinutes: staleMinutesSchema.optional(),
+});
+
 /** Formats zod issues as one line per field, naming the field and what to write. */
 export function describeIssues(error: z.ZodError, prefix = ''): string {
   return error.issues

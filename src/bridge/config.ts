@@ -1,71 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { describeIssues, sourceConfigSchema, type SourceConfig } from '../config';
+import {
+  DEFAULT_THRESHOLDS,
+  describeIssues,
+  displayOverridesSchema,
+  sourceConfigSchema,
+  staleMinutesSchema,
+  thresholdsSchema,
+  unitsSchema,
+  type SourceConfig,
+  type Thresholds,
+} from '../config';
+import { mqttSettingsSchema } from '../mqtt/settings';
 import { CgmError } from '../model/errors';
 import type { GlucoseUnit } from '../model/reading';
 
-/** Glucose alarm levels in mg/dL. */
-const thresholdsSchema = z
+const accountExtras = z
   .object({
-    urgentLow: z.number().min(40).max(100).default(55),
-    low: z.number().min(40).max(150).default(70),
-    high: z.number().min(100).max(400).default(180),
+    name: z
+      .string({ error: 'every account needs a "name" (it names the device in Home Assistant)' })
+      .trim()
+      .min(1),
   })
-  .refine((t) => t.urgentLow < t.low && t.low < t.high, {
-    message: 'thresholds must satisfy urgentLow < low < high',
-  });
-
-export type Thresholds = z.output<typeof thresholdsSchema>;
-export const DEFAULT_THRESHOLDS: Thresholds = { urgentLow: 55, low: 70, high: 180 };
-
-const unitsSchema = z.enum(['mgdl', 'mmol'], { error: 'units must be "mgdl" or "mmol"' });
-
-const mqttSchema = z.object({
-  /** Without a URL the bridge starts its own embedded broker. */
-  url: z
-    .string()
-    .regex(
-      /^(mqtts?|wss?|tcp):\/\/\S+$/,
-      'mqtt.url must look like mqtt://host:1883 (or mqtts://, ws://, wss://)',
-    )
-    .optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  clientId: z.string().optional(),
-  baseTopic: z
-    .string()
-    .regex(/^[^#+\s]+$/, 'mqtt.baseTopic may not contain #, + or spaces')
-    .default('glucobridge'),
-  discoveryPrefix: z
-    .string()
-    .regex(/^[^#+\s]+$/, 'mqtt.discoveryPrefix may not contain #, + or spaces')
-    .default('homeassistant'),
-});
-
-const accountExtras = z.object({
-  name: z
-    .string({ error: 'every account needs a "name" (it names the device in Home Assistant)' })
-    .trim()
-    .min(1),
-  units: unitsSchema.optional(),
-  thresholds: thresholdsSchema.optional(),
-  staleMinutes: z
-    .number()
-    .int()
-    .min(5)
-    .max(24 * 60)
-    .optional(),
-});
+  .extend(displayOverridesSchema.shape);
 
 export const bridgeConfigSchema = z.object({
-  mqtt: mqttSchema.default({ baseTopic: 'glucobridge', discoveryPrefix: 'homeassistant' }),
+  mqtt: mqttSettingsSchema.default({ baseTopic: 'glucobridge', discoveryPrefix: 'homeassistant' }),
   units: unitsSchema.default('mgdl'),
-  staleMinutes: z
-    .number()
-    .int()
-    .min(5)
-    .max(24 * 60)
-    .default(15),
+  staleMinutes: staleMinutesSchema.default(15),
   thresholds: thresholdsSchema.default(DEFAULT_THRESHOLDS),
   accounts: z.array(z.unknown()).min(1, 'accounts must list at least one account'),
   /** Where session tokens are kept; default beside the configuration file. */
@@ -81,7 +43,7 @@ export interface AccountConfig {
 }
 
 export interface BridgeConfig {
-  mqtt: z.output<typeof mqttSchema>;
+  mqtt: z.output<typeof mqttSettingsSchema>;
   units: GlucoseUnit;
   staleMinutes: number;
   thresholds: Thresholds;

@@ -1,12 +1,9 @@
+import type { Thresholds } from '../config';
 import { CgmError } from '../model/errors';
 import type { GlucoseUnit, ProviderId } from '../model/reading';
 
 /** Glucose limits in mg/dL; a reading at or beyond one sets the matching flag. */
-export interface Thresholds {
-  urgentLow: number;
-  low: number;
-  high: number;
-}
+export type { Thresholds };
 
 /** The measurement kinds that get their own Home Assistant entities (VitaDock). */
 export type DiscoverableKind = 'weight' | 'bloodPressure' | 'temperature';

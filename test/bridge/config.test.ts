@@ -52,6 +52,8 @@ describe('bridge configuration', () => {
       {},
     );
     expect(config.accounts.map((a) => a.units)).to.deep.equal(['mgdl', 'mmol']);
+    const spelled = parseBridgeConfig({ ...minimal, units: 'mmol/L' }, {});
+    expect(spelled.units).to.equal('mmol');
     expect(config.accounts[0]?.thresholds).to.deep.equal({ urgentLow: 50, low: 65, high: 200 });
   });
 
@@ -88,7 +90,7 @@ describe('bridge configuration', () => {
       ).message,
     ).to.equal('accounts[0].region: region must be us, ous (outside the US) or jp');
     expect(failure(() => parseBridgeConfig({ ...minimal, units: 'mg' }, {})).message).to.equal(
-      'units: units must be "mgdl" or "mmol"',
+      'units: units must be mgdl or mmol',
     );
     expect(
       failure(() => parseBridgeConfig({ accounts: [{ provider: 'dexcom', password: 'x' }] }, {})).message,
