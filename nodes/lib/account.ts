@@ -10,6 +10,7 @@ import { DexcomClient } from '../../src/providers/dexcom/client';
 import { DexcomFollowers } from '../../src/providers/dexcom/followers';
 import { DexcomPublisher } from '../../src/providers/dexcom/publisher';
 import { createSource } from '../../src/source';
+import { within } from './within';
 import type { SessionStore } from './session-store';
 
 /** What the account dialog saves (the `defaults` of cgm-account). */
@@ -144,6 +145,9 @@ export interface AccountEvents {
 
 const live = new Set<Account>();
 
+/** How long a redeploy waits for a source to close (VitaDock finishes its request in flight). */
+const CLOSE_WAIT_MS = 5_000;
+
 /** How many accounts are open in this process (tests check that redeploys close them). */
 export function openAccountCount(): number {
   return live.size;
@@ -232,11 +236,11 @@ export class Account extends EventEmitter<AccountEvents> {
     this.removeAllListeners();
     const opening = this.opening;
     if (!opening) return;
-    try {
-      await (await opening).close();
-    } catch {
-      // It never opened (bad config) or closing failed: nothing is left to release.
-    }
+    // A source that never opened (bad config) has nothing to release; a slow close is not waited out.
+    await within(
+      opening.then((source) => source.close()),
+      CLOSE_WAIT_MS,
+    );
   }
 
   private async open(): Promise<CgmSource> {

@@ -3,8 +3,12 @@ import type { GlucoseReading } from '../../src/model/reading';
 import { Poller, type StaleInfo } from '../../src/poller';
 import type { Account } from './account';
 import { nodeLogger } from './host';
+import { within } from './within';
 import { failBackground, readingStatus, staleStatus } from './status';
 import type { Node } from './types';
+
+/** How long a close waits for a poll in flight before leaving it to finish on its own. */
+const STOP_WAIT_MS = 3_000;
 
 export interface FollowHandlers {
   reading(reading: GlucoseReading): void;
@@ -46,16 +50,20 @@ export function follow(
         logger: nodeLogger(node),
       });
       poller.on('reading', (reading) => {
+        if (stopped) return; // a request that finished after the node closed
         node.status(readingStatus(reading, account.unit));
         handlers.reading(reading);
       });
       const current = poller;
       poller.on('stale', (info) => {
+        if (stopped) return;
         // While the cloud fails, its error code (red) says more than "stale" would.
         if (!current.lastError) node.status(staleStatus(info.last, account.unit, handlers.staleText));
         handlers.stale?.(info);
       });
-      poller.on('error', (error: CgmError) => void failBackground(node, error));
+      poller.on('error', (error: CgmError) => {
+        if (!stopped) failBackground(node, error);
+      });
       // `halted` repeats the last error; it is already on the status and at the Catch nodes.
       poller.start();
     })
@@ -76,8 +84,10 @@ export function follow(
       stopped = true;
       account.off('push', onPush);
       account.off('problem', onProblem);
-      await ready;
-      await poller?.stop();
+      await within(
+        ready.then(() => poller?.stop()),
+        STOP_WAIT_MS,
+      );
     },
   };
 }

@@ -122,6 +122,21 @@ describe('cgm-account: one shared source per account', () => {
     expect(statuses('r1').at(-1)).to.include({ fill: 'green' });
   });
 
+  it('a redeploy does not wait out a request that hangs', async () => {
+    clouds.sim.faults.add({ kind: 'timeout', path: 'ReadPublisher', times: Infinity });
+    const flow = dexcomFlow(
+      clouds.dexcomServer,
+      [{ id: 'poller', type: 'cgm-read-glucose', account: 'acct', mode: 'poll', wires: [[]] }],
+      { timeoutMs: 120_000 },
+    );
+    await helper.load(ALL_NODES, flow, dexcomCredentials());
+    await waitFor(() => clouds.sim.requests('ReadPublisher').length > 0, 'the hanging read');
+    const started = Date.now();
+    await helper.setFlows(dexcomFlow(clouds.dexcomServer, []), 'full', dexcomCredentials());
+    expect(Date.now() - started).to.be.below(5_000);
+    expect(openAccountCount()).to.equal(1); // the new, empty deploy's account
+  });
+
   it('a redeploy stops the poll timers of the old flow', async () => {
     const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: Date.now() });
     try {
