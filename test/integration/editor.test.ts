@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator/dexcom';
 import { createDemoSimulator, type Simulator } from '../../src/simulator/index';
+import { VITADOCK_DEMO, type VitaDockSimulator } from '../../src/simulator/vitadock';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -165,6 +166,10 @@ describe('the Node-RED editor in chromium', function () {
 
   const visible = (selector: string) => page.locator(selector).isVisible();
 
+  async function showAdvanced(): Promise<void> {
+    if (!(await visible('#node-config-input-server'))) await page.click('#cgm-account-advanced-toggle');
+  }
+
   it('an account dialog shows the fields of the chosen provider only', async () => {
     await addNode('cgm-read-glucose', 300, 150);
     await page.click('#node-input-btn-account-add');
@@ -193,13 +198,32 @@ describe('the Node-RED editor in chromium', function () {
     expect(await visible('#node-config-input-region')).to.equal(false);
   });
 
+  it('VitaDock: Authorise opens the consent page and the pasted verifier is accepted', async () => {
+    const vitadock = sim.providers.find((p) => p.provider === 'vitadock') as VitaDockSimulator;
+    await page.fill('#node-config-input-consumerKey', VITADOCK_DEMO.consumerKey);
+    await page.fill('#node-config-input-consumerSecret', VITADOCK_DEMO.consumerSecret);
+    await showAdvanced();
+    await page.fill('#node-config-input-server', sim.urlFor('vitadock'));
+    const popup = page.context().waitForEvent('page');
+    await page.click('#cgm-account-authorise');
+    const consent = new URL((await popup).url());
+    expect(consent.pathname).to.match(/desiredaccessrights\/request$/);
+    await (await popup).close();
+    const verifier = vitadock.approve(consent.searchParams.get('oauth_token')!);
+    await page.fill('#cgm-account-verifier', verifier);
+    await page.click('#cgm-account-verify');
+    await page.locator('#cgm-account-vitadock-status', { hasText: 'Authorised' }).waitFor();
+    // The tokens stay in the runtime; the fields only say "stored".
+    expect(await page.inputValue('#node-config-input-accessToken')).to.equal('__PWRD__');
+  });
+
   it('a deployed follow flow turns green, and the password is never sent back', async () => {
     await page.selectOption('#node-config-input-provider', 'dexcom');
     await page.fill('#node-config-input-name', 'Sam');
     await page.selectOption('#node-config-input-region', 'ous');
     await page.fill('#node-config-input-username', DEXCOM.username);
     await page.fill('#node-config-input-password', DEXCOM.password);
-    await page.click('#cgm-account-advanced-toggle');
+    await showAdvanced();
     await page.fill('#node-config-input-server', `${sim.urlFor('dexcom')}/ous`);
     await page.click('#node-config-dialog-ok');
     await page.waitForSelector('#node-config-input-provider', { state: 'detached' });
