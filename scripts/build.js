@@ -16,8 +16,10 @@ if (fs.existsSync(nodesSrc)) {
   fs.mkdirSync(nodesOut, { recursive: true });
   for (const entry of fs.readdirSync(nodesSrc, { withFileTypes: true })) {
     const from = path.join(nodesSrc, entry.name);
-    if (entry.isDirectory()) fs.cpSync(from, path.join(nodesOut, entry.name), { recursive: true });
-    else if (entry.name.endsWith('.html')) fs.copyFileSync(from, path.join(nodesOut, entry.name));
+    // Node-RED looks for locales/ and icons/ beside the node files; lib/ is TypeScript, compiled by tsc.
+    if (entry.isDirectory() && (entry.name === 'locales' || entry.name === 'icons')) {
+      fs.cpSync(from, path.join(nodesOut, entry.name), { recursive: true });
+    } else if (entry.name.endsWith('.html')) fs.copyFileSync(from, path.join(nodesOut, entry.name));
   }
 }
 fs.chmodSync(path.join(root, 'dist', 'src', 'bridge', 'cli.js'), 0o755);
