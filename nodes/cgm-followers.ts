@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { CgmError } from '../src/model/errors';
 import type { Follower, InviteOptions } from '../src/providers/dexcom/followers';
 import type { Account } from './lib/account';
-import { findAccount } from './lib/host';
-import { errorStatus, failInput, guardInput } from './lib/status';
+import { onAccountInput } from './lib/host';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/types';
 
 const ACTIONS = ['list', 'invite', 'remove'] as const;
@@ -52,26 +51,17 @@ export = function register(RED: NodeAPI): void {
   }
 
   function setup(node: Node, def: NodeDef & { account?: string; action?: string }): void {
-    const account = findAccount(RED, 'cgm-followers', def.account);
-    if (account instanceof CgmError) {
-      node.status(errorStatus(account));
-      node.on('input', (_msg, _send, done) => void failInput(node, account, done));
-      return;
-    }
-    node.on('input', (msg, send, done) => {
-      guardInput(node, done, async () => {
-        const request = parseRequest(msg);
-        const action = request.action ?? def.action ?? 'list';
-        if (!ACTIONS.includes(action as Action)) {
-          throw new CgmError('CONFIG', RED._('cgm-followers.errors.unknown-action'));
-        }
-        msg.payload = await run(account, action as Action, request);
-        msg.topic = action;
-        const count = Array.isArray(msg.payload) ? ` ${msg.payload.length}` : '';
-        node.status({ fill: 'green', shape: 'dot', text: `${action}${count}` });
-        send(msg);
-        done();
-      });
+    onAccountInput(RED, node, 'cgm-followers', def.account, async (account, msg, send) => {
+      const request = parseRequest(msg);
+      const action = request.action ?? def.action ?? 'list';
+      if (!ACTIONS.includes(action as Action)) {
+        throw new CgmError('CONFIG', RED._('cgm-followers.errors.unknown-action'));
+      }
+      msg.payload = await run(account, action as Action, request);
+      msg.topic = action;
+      const count = Array.isArray(msg.payload) ? ` ${msg.payload.length}` : '';
+      node.status({ fill: 'green', shape: 'dot', text: `${action}${count}` });
+      send(msg);
     });
   }
 

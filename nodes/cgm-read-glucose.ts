@@ -5,7 +5,7 @@ import { findAccount } from './lib/host';
 import { follow, type Following } from './lib/follow';
 import { HomeAssistantOutput } from './lib/home-assistant';
 import { optionalText, positiveInt, putHistory, putReading } from './lib/messages';
-import { errorStatus, failInput, guardInput, readingStatus } from './lib/status';
+import { guardInput, readingStatus, refuseInput } from './lib/status';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeSend } from './lib/types';
 import { readModule } from './lib/vitadock-read';
 
@@ -30,8 +30,7 @@ export = function register(RED: NodeAPI): void {
     const mode = def.mode === 'history' || def.mode === 'poll' ? def.mode : 'latest';
     const account = findAccount(RED, 'cgm-read-glucose', def.account);
     if (account instanceof CgmError) {
-      node.status(errorStatus(account));
-      node.on('input', (_msg, _send, done) => void failInput(node, account, done));
+      refuseInput(node, account);
       return;
     }
     const unit = account.unit;
@@ -41,9 +40,7 @@ export = function register(RED: NodeAPI): void {
       if (def.homeAssistant === true)
         ha = new HomeAssistantOutput(haName(def, account), account, staleMinutes);
     } catch (thrown) {
-      const error = toCgmError(thrown);
-      node.status(errorStatus(error));
-      node.on('input', (_msg, _send, done) => void failInput(node, error, done));
+      refuseInput(node, toCgmError(thrown));
       return;
     }
     const module = account.provider === 'vitadock' ? optionalText(def.module) : undefined;

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { CgmError } from '../src/model/errors';
 import { TRENDS, type Trend } from '../src/model/trend';
 import type { UploadReading } from '../src/providers/dexcom/publisher';
-import { findAccount } from './lib/host';
-import { errorStatus, failInput, guardInput } from './lib/status';
+import { onAccountInput } from './lib/host';
 import type { Node, NodeAPI, NodeDef } from './lib/types';
 
 /** A reading as cgm-read-glucose sends it (msg.reading or an item of a history payload). */
@@ -22,28 +21,19 @@ export = function register(RED: NodeAPI): void {
   }
 
   function setup(node: Node, def: NodeDef & { account?: string }): void {
-    const account = findAccount(RED, 'cgm-upload', def.account);
-    if (account instanceof CgmError) {
-      node.status(errorStatus(account));
-      node.on('input', (_msg, _send, done) => void failInput(node, account, done));
-      return;
-    }
-    node.on('input', (msg, send, done) => {
-      guardInput(node, done, async () => {
-        // From cgm-read-glucose: a history array in payload, or one reading in msg.reading (payload = value).
-        const input = msg.payload !== null && typeof msg.payload === 'object' ? msg.payload : msg.reading;
-        const readings = parseReadings(input);
-        const publisher = await account.publisher(RED._('cgm-upload.errors.not-dexcom'));
-        const result = await publisher.upload(readings);
-        msg.payload = {
-          sent: result.sent,
-          skipped: result.skipped,
-          lastUploaded: result.lastUploaded?.toISOString() ?? null,
-        };
-        node.status({ fill: 'green', shape: 'dot', text: `↑ ${result.sent}` });
-        send(msg);
-        done();
-      });
+    onAccountInput(RED, node, 'cgm-upload', def.account, async (account, msg, send) => {
+      // From cgm-read-glucose: a history array in payload, or one reading in msg.reading (payload = value).
+      const input = msg.payload !== null && typeof msg.payload === 'object' ? msg.payload : msg.reading;
+      const readings = parseReadings(input);
+      const publisher = await account.publisher(RED._('cgm-upload.errors.not-dexcom'));
+      const result = await publisher.upload(readings);
+      msg.payload = {
+        sent: result.sent,
+        skipped: result.skipped,
+        lastUploaded: result.lastUploaded?.toISOString() ?? null,
+      };
+      node.status({ fill: 'green', shape: 'dot', text: `↑ ${result.sent}` });
+      send(msg);
     });
 
     function parseReadings(payload: unknown): UploadReading[] {

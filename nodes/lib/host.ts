@@ -1,7 +1,8 @@
 import { CgmError } from '../../src/model/errors';
 import type { Logger } from '../../src/model/logger';
 import { Account } from './account';
-import type { Node, NodeAPI } from './types';
+import { guardInput, refuseInput } from './status';
+import type { Node, NodeAPI, NodeMessage, NodeSend } from './types';
 
 /** The core's logger on top of a node's own log methods (the core redacts before it logs). */
 export function nodeLogger(node: Node<unknown>): Logger {
@@ -30,6 +31,31 @@ export function findAccount(RED: NodeAPI, type: string, id: unknown): Account | 
   if (account instanceof Account) return account;
   const failure = (node as Record<string, unknown>).glucobridgeError;
   return failure instanceof CgmError ? failure : new CgmError('CONFIG', RED._(`${type}.errors.no-account`));
+}
+
+/**
+ * Wires a node that acts on its account for each input message: `handle` does the work and sends;
+ * `done` follows, and any failure reaches the status and Catch nodes. Without a usable account the
+ * node shows why and fails every input.
+ */
+export function onAccountInput(
+  RED: NodeAPI,
+  node: Node,
+  type: string,
+  accountId: unknown,
+  handle: (account: Account, msg: NodeMessage, send: NodeSend) => Promise<void>,
+): void {
+  const account = findAccount(RED, type, accountId);
+  if (account instanceof CgmError) {
+    refuseInput(node, account);
+    return;
+  }
+  node.on('input', (msg, send, done) => {
+    guardInput(node, done, async () => {
+      await handle(account, msg, send);
+      done();
+    });
+  });
 }
 
 /**

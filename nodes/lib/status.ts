@@ -61,3 +61,9 @@ export function guardInput(node: Node<unknown>, done: NodeDone, work: () => Prom
     }
   });
 }
+
+/** A node that cannot work (no account, a bad option): red status now, and every input fails with the reason. */
+export function refuseInput(node: Node<unknown>, error: CgmError): void {
+  node.status(errorStatus(error));
+  node.on('input', (_msg, _send, done) => void failInput(node, error, done));
+}
