@@ -12,11 +12,9 @@ import {
   helper,
   nextMessage,
   receive,
-  startClouds,
-  startServer,
   statuses,
-  stopServer,
   waitFor,
+  useRuntime,
 } from './harness';
 
 const logins = (clouds: Clouds) =>
@@ -25,16 +23,7 @@ const logins = (clouds: Clouds) =>
 
 describe('cgm-account: one shared source per account', () => {
   let clouds: Clouds;
-
-  beforeEach(async () => {
-    clouds = await startClouds();
-    await startServer();
-  });
-
-  afterEach(async () => {
-    await stopServer();
-    await clouds.sim.close();
-  });
+  useRuntime((started) => (clouds = started));
 
   const twoReaders = () =>
     dexcomFlow(clouds.dexcomServer, [

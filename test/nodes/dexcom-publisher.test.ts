@@ -8,26 +8,15 @@ import {
   helper,
   nextMessage,
   receive,
-  startClouds,
-  startServer,
   statuses,
-  stopServer,
+  useRuntime,
 } from './harness';
 
 const MINUTE = 60_000;
 
 describe('cgm-followers and cgm-upload with a Dexcom account', () => {
   let clouds: Clouds;
-
-  beforeEach(async () => {
-    clouds = await startClouds();
-    await startServer();
-  });
-
-  afterEach(async () => {
-    await stopServer();
-    await clouds.sim.close();
-  });
+  useRuntime((started) => (clouds = started));
 
   async function load(account: Record<string, unknown> = {}) {
     const flow = dexcomFlow(

@@ -75,6 +75,20 @@ export async function stopServer(): Promise<void> {
 }
 
 /** A flow with a tab, a Dexcom account and whatever nodes the test adds, plus a Catch node. */
+/** The hooks most runtime tests need: fresh simulated clouds and a Node-RED test server for each test. */
+export function useRuntime(started: (clouds: Clouds) => void): void {
+  let clouds: Clouds | undefined;
+  beforeEach(async () => {
+    clouds = await startClouds();
+    started(clouds);
+    await startServer();
+  });
+  afterEach(async () => {
+    await stopServer();
+    await clouds?.sim.close();
+  });
+}
+
 export function dexcomFlow(
   server: string,
   nodes: Record<string, unknown>[],

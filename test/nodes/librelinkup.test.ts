@@ -7,10 +7,8 @@ import {
   helper,
   nextMessage,
   receive,
-  startClouds,
-  startServer,
   statuses,
-  stopServer,
+  useRuntime,
 } from './harness';
 
 const family = LIBRE_DEMO_ACCOUNTS.find((a) => a.email.startsWith('family@'))!;
@@ -18,16 +16,7 @@ const terms = LIBRE_DEMO_ACCOUNTS.find((a) => a.email.startsWith('terms@'))!;
 
 describe('cgm nodes with a LibreLinkUp account', () => {
   let clouds: Clouds;
-
-  beforeEach(async () => {
-    clouds = await startClouds();
-    await startServer();
-  });
-
-  afterEach(async () => {
-    await stopServer();
-    await clouds.sim.close();
-  });
+  useRuntime((started) => (clouds = started));
 
   async function load(
     account: Record<string, unknown>,

@@ -8,25 +8,14 @@ import {
   helper,
   nextMessage,
   receive,
-  startClouds,
-  startServer,
   statuses,
-  stopServer,
   waitFor,
+  useRuntime,
 } from './harness';
 
 describe('cgm-read-glucose in the Node-RED runtime', () => {
   let clouds: Clouds;
-
-  beforeEach(async () => {
-    clouds = await startClouds();
-    await startServer();
-  });
-
-  afterEach(async () => {
-    await stopServer();
-    await clouds.sim.close();
-  });
+  useRuntime((started) => (clouds = started));
 
   it('latest: sends the value in the account unit, the reading and the subject, and turns green', async () => {
     const flow = dexcomFlow(clouds.dexcomServer, [
