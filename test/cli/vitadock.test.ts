@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import { getNoRedirect } from '../net';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/bridge/cli';
@@ -12,25 +13,6 @@ import { runCli } from './helpers';
 
 const APP = { key: 'cli-test-app-key', secret: 'cli-test-app-secret' };
 const ENV = { GLUCOBRIDGE_VITADOCK_CONSUMER_KEY: APP.key, GLUCOBRIDGE_VITADOCK_CONSUMER_SECRET: APP.secret };
-
-/** A GET that does not follow redirects, as the user's browser for these tests. */
-function get(url: string): Promise<{ status: number; location?: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    httpRequest(url, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          ...(res.headers.location ? { location: res.headers.location } : {}),
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    })
-      .on('error', reject)
-      .end();
-  });
-}
 
 /** A CLI run whose stdout the test can watch and whose stdin it answers later. */
 function interactive(argv: string[]) {
@@ -98,7 +80,7 @@ describe('glucobridge vitadock authorize (in-process, against the simulator)', (
     const run = interactive(['vitadock', 'authorize', '--server', server, '--state', state, '--name', 'Kim']);
     const consent = await run.consentUrl();
     expect(run.out()).to.contain(`${server}/signup?oauth_token=`);
-    const page = await get(`${consent}&approve=1`);
+    const page = await getNoRedirect(`${consent}&approve=1`);
     const verifier = /oauth_verifier=(\w+)/.exec(page.body)?.[1];
     run.answer(`${verifier}\n`);
     expect(await run.done, run.err()).to.equal(0);
@@ -191,9 +173,9 @@ describe('glucobridge vitadock authorize (in-process, against the simulator)', (
       callback,
     ]);
     const consent = await run.consentUrl();
-    const redirect = await get(`${consent}&approve=1`);
+    const redirect = await getNoRedirect(`${consent}&approve=1`);
     expect(redirect.location).to.match(new RegExp(`^${callback}\\?oauth_token=\\w+&oauth_verifier=\\w+$`));
-    const landed = await get(redirect.location!);
+    const landed = await getNoRedirect(redirect.location!);
     expect(landed.body).to.contain('authorised');
     expect(await run.done, run.err()).to.equal(0);
     const stored = JSON.parse(readFileSync(state, 'utf8')) as StoredState;

@@ -1,6 +1,7 @@
 // The Node-RED editor in a real browser (Debian's chromium driven by playwright-core) against a
 // Node-RED started here with our package linked into a fresh user directory, and the simulated clouds.
 import { expect } from 'chai';
+import { freePort } from '../net';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import {
   existsSync,
@@ -12,7 +13,6 @@ import {
   writeFileSync,
   readdirSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,17 +26,6 @@ const ROOT = join(__dirname, '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 const DEXCOM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Newest modification time under a directory (to tell whether dist is older than the sources). */
 function newest(dir: string): number {

@@ -1,9 +1,9 @@
 // The package as users get it: `npm pack`, installed offline into a fresh Node-RED user directory,
 // then a real Node-RED started on it must list our five node types through its admin API.
 import { expect } from 'chai';
+import { freePort } from '../net';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,17 +11,6 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
 const TYPES = ['cgm-account', 'cgm-login', 'cgm-read-glucose', 'cgm-followers', 'cgm-upload'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 interface NodeSet {
   module: string;

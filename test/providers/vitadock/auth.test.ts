@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { getNoRedirect } from '../../net';
+import { createServer, type Server } from 'node:http';
 import type { SessionState } from '../../../src/providers/provider';
 import { vitaDockAccount } from '../../../src/providers/vitadock/client';
 import { verifierFrom } from '../../../src/providers/vitadock/verifier';
@@ -12,25 +13,6 @@ import {
   startVitaDock,
   type Harness,
 } from './helpers';
-
-/** A plain GET that does not follow redirects: the "browser" of these tests. */
-function get(url: string): Promise<{ status: number; location?: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    httpRequest(url, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          ...(res.headers.location ? { location: res.headers.location } : {}),
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    })
-      .on('error', reject)
-      .end();
-  });
-}
 
 describe('vitadock authorisation flow (against the simulator)', () => {
   let h: Harness;
@@ -50,12 +32,12 @@ describe('vitadock authorisation flow (against the simulator)', () => {
       `${h.server}/desiredaccessrights/request?oauth_token=${request.requestToken}`,
     );
     expect(request.signupUrl).to.equal(`${h.server}/signup?oauth_token=${request.requestToken}`);
-    const page = await get(request.authorizeUrl);
+    const page = await getNoRedirect(request.authorizeUrl);
     expect(page.status).to.equal(200);
     expect(page.body).to.contain('approve=1');
 
     // No callback URL registered: the page shows the verifier for the user to paste.
-    const approved = await get(`${request.authorizeUrl}&approve=1`);
+    const approved = await getNoRedirect(`${request.authorizeUrl}&approve=1`);
     const shown = /oauth_verifier=([A-Za-z0-9]+)/.exec(approved.body)?.[1];
     expect(shown).to.be.a('string');
 
@@ -99,7 +81,7 @@ describe('vitadock authorisation flow (against the simulator)', () => {
       h.vitadock.setCallbackUrl(APP.key, `http://127.0.0.1:${port}/vitadock/callback`);
       const client = makeClient(appConfig(h.server));
       const request = await client.requestAuthorization();
-      const redirect = await get(`${request.authorizeUrl}&approve=1`);
+      const redirect = await getNoRedirect(`${request.authorizeUrl}&approve=1`);
       expect(redirect.status).to.equal(302);
       expect(redirect.location).to.match(
         /^http:\/\/127\.0\.0\.1:\d+\/vitadock\/callback\?oauth_token=req\w+&oauth_verifier=\w+$/,
@@ -116,7 +98,7 @@ describe('vitadock authorisation flow (against the simulator)', () => {
     h.vitadock.setCallbackUrl(APP.key, 'http://127.0.0.1:9/cb');
     const client = makeClient(appConfig(h.server));
     const request = await client.requestAuthorization();
-    const redirect = await get(`${request.authorizeUrl}&deny=1`);
+    const redirect = await getNoRedirect(`${request.authorizeUrl}&deny=1`);
     expect(redirect.location).to.contain('deny=true');
     const error = await rejection(client.authorize(redirect.location!));
     expect(error.code).to.equal('AUTH_INVALID');
