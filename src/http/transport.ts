@@ -157,7 +157,8 @@ export function looksLikeHtml(text: string): boolean {
   return /^\s*</.test(text);
 }
 
-function parseJson(text: string): unknown {
+/** A body as JSON, or undefined when it is empty or not JSON (HTML pages, truncation). */
+export function parseJson(text: string): unknown {
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
