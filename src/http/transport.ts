@@ -111,6 +111,15 @@ export class HttpTransport {
   }
 }
 
+/** The transport a provider client uses: the host's shared one, or its own with the account's timeout. */
+export function clientTransport(
+  shared: HttpTransport | undefined,
+  logger: Logger,
+  timeoutMs: number | undefined,
+): HttpTransport {
+  return shared ?? new HttpTransport({ logger, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+}
+
 /** Validates a vendor body; a mismatch is PROTOCOL (never mistaken for a bad password). */
 export function parseBody<T>(schema: ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DexcomConfig } from '../../config';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../http/retry';
 import type { Redactor } from '../../http/redact';
-import { HttpTransport, parseBody, type HttpResponse } from '../../http/transport';
+import { clientTransport, type HttpTransport, parseBody, type HttpResponse } from '../../http/transport';
 import { CgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
 import { dexcomLimit, makeReading, sortAndDedupe, type GlucoseReading } from '../../model/reading';
@@ -76,12 +76,7 @@ export class DexcomClient implements CgmSource {
   constructor(config: DexcomConfig, options: DexcomClientOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? silentLogger;
-    this.transport =
-      options.transport ??
-      new HttpTransport({
-        logger: this.logger,
-        ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
-      });
+    this.transport = clientTransport(options.transport, this.logger, config.timeoutMs);
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.subject = config.name ?? (config.username || undefined) ?? 'dexcom';
     this.baseUrl = dexcomServicesUrl(config.region, config.server);

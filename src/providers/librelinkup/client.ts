@@ -1,7 +1,13 @@
 import type { ZodType } from 'zod';
 import type { LibreLinkUpConfig } from '../../config';
 import { DEFAULT_RETRY, isTransient, withRetry, type RetryPolicy } from '../../http/retry';
-import { HttpTransport, parseBody, type HttpRequest, type HttpResponse } from '../../http/transport';
+import {
+  clientTransport,
+  type HttpTransport,
+  parseBody,
+  type HttpRequest,
+  type HttpResponse,
+} from '../../http/transport';
 import { CgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
 import { sortAndDedupe, type GlucoseReading } from '../../model/reading';
@@ -110,12 +116,7 @@ export class LibreLinkUpClient implements CgmSource {
     options: LibreLinkUpOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.transport =
-      options.transport ??
-      new HttpTransport({
-        logger: this.logger,
-        ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
-      });
+    this.transport = clientTransport(options.transport, this.logger, config.timeoutMs);
     this.transport.redactor.add(config.password, config.username, config.username.toLowerCase());
     this.version = config.version ?? DEFAULT_VERSION;
     this.retry = options.retry ?? DEFAULT_RETRY;

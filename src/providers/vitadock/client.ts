@@ -1,6 +1,6 @@
 import type { VitaDockConfig } from '../../config';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../http/retry';
-import { HttpTransport, parseBody, type HttpResponse } from '../../http/transport';
+import { clientTransport, type HttpTransport, parseBody, type HttpResponse } from '../../http/transport';
 import { CgmError, toCgmError } from '../../model/errors';
 import type { Logger } from '../../model/logger';
 import { silentLogger } from '../../model/logger';
@@ -115,12 +115,7 @@ export class VitaDockClient implements CgmSource {
     this.subject = config.name ?? 'vitadock';
     this.module = resolveModule(config.module);
     this.logger = options.logger ?? silentLogger;
-    this.transport =
-      options.transport ??
-      new HttpTransport({
-        logger: this.logger,
-        ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
-      });
+    this.transport = clientTransport(options.transport, this.logger, config.timeoutMs);
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.now = options.now ?? (() => Date.now());
     this.http = new SignedHttp(this.server, this.transport, this.now);
