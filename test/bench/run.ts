@@ -142,7 +142,7 @@ async function mqttThroughput(): Promise<void> {
     'MQTT readings published and delivered (QoS 1, 3 topics each)',
     Math.round(count / seconds),
     'readings/s',
-    500,
+    1_000,
     'higher',
   );
   await publisher.stop();
@@ -190,7 +190,7 @@ async function bridgeMemory(): Promise<void> {
     `bridge start to first reading of ${accountCount} accounts`,
     Date.now() - start,
     'ms',
-    10_000,
+    5_000,
     'lower',
   );
   global.gc?.();
