@@ -11,10 +11,8 @@ import {
   helper,
   nextMessage,
   receive,
-  startClouds,
-  startServer,
   statuses,
-  stopServer,
+  useRuntime,
 } from './harness';
 
 interface CaughtError {
@@ -27,17 +25,11 @@ describe('cgm nodes: every error reaches Catch nodes and the status', () => {
   let clouds: Clouds;
   let clock: sinon.SinonFakeTimers | undefined;
 
-  beforeEach(async () => {
-    clouds = await startClouds();
-    await startServer();
-  });
-
-  afterEach(async () => {
+  afterEach(() => {
     clock?.restore();
     clock = undefined;
-    await stopServer();
-    await clouds.sim.close();
   });
+  useRuntime((started) => (clouds = started));
 
   async function readOnce(
     credentials: Record<string, Record<string, string>> = dexcomCredentials(),

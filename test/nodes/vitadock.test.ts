@@ -12,11 +12,9 @@ import {
   helper,
   nextMessage,
   receive,
-  startClouds,
-  startServer,
   statuses,
-  stopServer,
   waitFor,
+  useRuntime,
 } from './harness';
 
 const demoCredentials = {
@@ -39,17 +37,11 @@ describe('cgm nodes with a VitaDock account', () => {
   };
   const nodes = [capturingAccount, ...ALL_NODES.slice(1)];
 
-  beforeEach(async () => {
-    clouds = await startClouds();
-    await startServer();
-  });
-
-  afterEach(async () => {
+  afterEach(() => {
     flowHttp?.close();
     flowHttp = undefined;
-    await stopServer();
-    await clouds.sim.close();
   });
+  useRuntime((started) => (clouds = started));
 
   const flow = (account: Record<string, unknown>, extra: Record<string, unknown>[] = []) =>
     accountFlow(
