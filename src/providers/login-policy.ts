@@ -53,7 +53,7 @@ export interface LoginPolicyOptions {
  * - any other failure (5xx, timeout, network, rate limit, unreadable answer) backs off exponentially with
  *   jitter from `LOGIN_BACKOFF_BASE_MS` to `LOGIN_BACKOFF_MAX_MS`, and a server's Retry-After wins.
  * Documented logins per day: 1 for a refused password (ever), about 7 for a lock that never lifts,
- * about 29 for a login server that always fails.
+ * about 30 for a login server that always fails.
  */
 export class LoginPolicy implements LoginGate {
   private memory: LoginMemory;
