@@ -116,6 +116,11 @@ export = function register(RED: NodeAPI): void {
 
 /** The Home Assistant device name: the node's name, else the account's, else the cloud's. */
 function haName(def: ReadDef, account: Account): string {
-  const names = { dexcom: 'Dexcom', librelinkup: 'LibreLinkUp', vitadock: 'VitaDock' };
+  const names = {
+    dexcom: 'Dexcom',
+    librelinkup: 'LibreLinkUp',
+    nightscout: 'Nightscout',
+    vitadock: 'VitaDock',
+  };
   return optionalText(def.name) ?? optionalText(account.props.name) ?? names[account.provider];
 }

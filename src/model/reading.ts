@@ -1,8 +1,8 @@
 import { trendArrow, type Trend } from './trend';
 
 /** The providers GlucoBridge reads from. */
-export type ProviderId = 'dexcom' | 'librelinkup' | 'vitadock';
-export const PROVIDER_IDS: readonly ProviderId[] = ['dexcom', 'librelinkup', 'vitadock'];
+export type ProviderId = 'dexcom' | 'librelinkup' | 'nightscout' | 'vitadock';
+export const PROVIDER_IDS: readonly ProviderId[] = ['dexcom', 'librelinkup', 'nightscout', 'vitadock'];
 
 /** The display unit a user chooses; every computation stays in mg/dL. */
 export type GlucoseUnit = 'mgdl' | 'mmol';
@@ -10,7 +10,7 @@ export type GlucoseUnit = 'mgdl' | 'mmol';
 /** One glucose measurement, the same shape whichever cloud it came from. */
 export interface GlucoseReading {
   provider: ProviderId;
-  /** Whose glucose: the Dexcom account, the LibreLinkUp patientId, the VitaDock user. */
+  /** Whose glucose: the Dexcom account, the LibreLinkUp patientId, the Nightscout site, the VitaDock user. */
   subject: string;
   /** The UTC instant of the measurement. */
   time: Date;
