@@ -185,6 +185,8 @@ function uploadedAt(entry: Entry): number {
 
 function describeRaw(raw: unknown): string {
   if (!raw || typeof raw !== 'object') return String(raw).slice(0, 40);
-  const { device, date } = raw as { device?: unknown; date?: unknown };
-  return `${typeof device === 'string' ? device : ''}@${String(date).slice(0, 30)}`;
+  const { device, date, sgv } = raw as { device?: unknown; date?: unknown; sgv?: unknown };
+  const text = (value: unknown) =>
+    typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  return `${text(device)}@${text(date).slice(0, 30)}:${text(sgv).slice(0, 10)}`;
 }

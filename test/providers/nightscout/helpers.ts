@@ -110,3 +110,9 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & Reco
   }
   throw new Error('expected a rejection');
 }
+
+/** A fixture served as an answer, its status taken from the file name (`*.401.json` → 401). */
+export function fromFixture(name: string): { status: number; body: string } {
+  const status = /\.(\d{3})\.json$/.exec(name)?.[1];
+  return { status: status ? Number(status) : 200, body: fixture(name) };
+}
