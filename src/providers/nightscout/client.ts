@@ -75,6 +75,7 @@ export class NightscoutClient implements CgmSource {
       transport: clientTransport(options.transport, this.logger, config.timeoutMs),
       logger: this.logger,
       retry: options.retry ?? DEFAULT_RETRY,
+      loginGate: options.loginGate,
     });
   }
 

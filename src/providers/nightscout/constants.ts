@@ -51,6 +51,7 @@ export const NIGHTSCOUT_CADENCE: Cadence = {
   latestIntervalMs: 5 * MINUTE,
   lagMs: MINUTE,
   maxHistoryMinutes: 24 * 60,
+  continuous: true,
 };
 
 /** Observed spacings are trusted within these bounds (1-minute Libre 3 … 15-minute spot uploads). */

@@ -2,8 +2,9 @@ import type { NightscoutApi } from '../../config';
 import type { Redactor } from '../../http/redact';
 import { withRetry, type RetryPolicy } from '../../http/retry';
 import { parseBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../../http/transport';
-import { CgmError } from '../../model/errors';
+import { CgmError, toCgmError } from '../../model/errors';
 import type { Logger } from '../../model/logger';
+import { LoginPolicy, type LoginGate } from '../login-policy';
 import { SiteAuth, type ExchangeAnswer } from './auth';
 import { PATHS } from './constants';
 import { nightscoutError, notJson, type AnswerContext } from './errors';
@@ -20,6 +21,8 @@ export interface SiteOptions {
   logger: Logger;
   /** Backoff for transient failures within one call. */
   retry: RetryPolicy;
+  /** Decides when the secret may be sent (a refused one never again); default: in memory. */
+  loginGate?: LoginGate | undefined;
 }
 
 export interface SiteRequest {
@@ -39,7 +42,9 @@ export interface SiteRequest {
  * One Nightscout site as both the source and the uploader talk to it: the address, the
  * authentication (v1 hashed secret, v3 JWT renewed before it expires), a timeout on every request,
  * transient failures retried with backoff, and every answer judged by `nightscoutError`. A JWT the
- * site stops accepting is exchanged again once; a refused secret or token is never retried here.
+ * site stops accepting is exchanged again once. The secret goes out only through the login gate: on v1
+ * every request carries it, so each one is admitted and a refusal (AUTH_INVALID) is reported to the
+ * gate, which then refuses every later attempt without a request; on v3 the token exchange is the login.
  */
 export class NightscoutSite {
   readonly server: string;
@@ -49,6 +54,7 @@ export class NightscoutSite {
   private readonly timeoutMs: number | undefined;
   private readonly retry: RetryPolicy;
   private readonly logger: Logger;
+  private readonly gate: LoginGate;
 
   constructor(options: SiteOptions) {
     this.server = options.server.replace(/\/+$/, '');
@@ -57,6 +63,7 @@ export class NightscoutSite {
     this.timeoutMs = options.timeoutMs;
     this.retry = options.retry;
     this.logger = options.logger;
+    this.gate = options.loginGate ?? new LoginPolicy();
     this.auth = new SiteAuth(
       options.api,
       { token: options.token, apiSecret: options.apiSecret },
@@ -85,6 +92,9 @@ export class NightscoutSite {
   }
 
   private async once(request: SiteRequest): Promise<HttpResponse> {
+    // v1 sends the secret (or nothing, on a readable site) with every request: each one is a login.
+    const carriesSecret = this.api === 'v1';
+    if (carriesSecret) this.gate.admit();
     const headers = await this.auth.headers();
     const response = await this.transport.send({
       method: request.method,
@@ -96,7 +106,7 @@ export class NightscoutSite {
     });
     const context = this.context(request.what, { upload: request.upload === true });
     const error = nightscoutError(response, context);
-    if (error) throw error;
+    if (error) throw carriesSecret && error.code === 'AUTH_INVALID' ? this.gate.failed(error) : error;
     if (response.json === undefined) throw notJson(response, context);
     return response;
   }
@@ -104,6 +114,17 @@ export class NightscoutSite {
   /** `GET /api/v2/authorization/request/<token>` → the JWT and its `exp`. */
   private async exchange(token: string): Promise<ExchangeAnswer> {
     const what = 'Nightscout token exchange';
+    this.gate.admit();
+    try {
+      const answer = await this.exchangeOnce(token, what);
+      this.gate.succeeded();
+      return answer;
+    } catch (error) {
+      throw this.gate.failed(toCgmError(error));
+    }
+  }
+
+  private async exchangeOnce(token: string, what: string): Promise<ExchangeAnswer> {
     const response = await withRetry(async () => {
       const answer = await this.transport.send({
         method: 'GET',

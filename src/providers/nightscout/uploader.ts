@@ -8,6 +8,7 @@ import { clientTransport, parseBody, type HttpTransport } from '../../http/trans
 import { CgmError, toCgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
 import type { GlucoseReading } from '../../model/reading';
+import type { LoginGate } from '../login-policy';
 import { siteSubjectId } from './client';
 import { PATHS, UPLOAD_BATCH } from './constants';
 import { uploadDevice, uploadProblem, v1Document, v3Document } from './documents';
@@ -36,6 +37,8 @@ export interface NightscoutUploaderOptions {
   transport?: HttpTransport;
   /** Backoff between attempts while the site fails (default 5 s doubling to 5 min, with jitter). */
   backoff?: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>;
+  /** Decides when the secret may be sent; a persistent one keeps a refused secret refused across restarts. */
+  loginGate?: LoginGate;
 }
 
 export interface UploaderStats {
@@ -127,6 +130,7 @@ export class NightscoutUploader {
       transport: clientTransport(options.transport, this.logger, destination.timeoutMs),
       logger: this.logger,
       retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+      loginGate: options.loginGate,
     });
     if (options.position !== undefined && Number.isFinite(options.position))
       this.positionMs = options.position;

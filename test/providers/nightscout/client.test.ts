@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { nightscoutConfigSchema } from '../../../src/config';
 import { CgmError } from '../../../src/model/errors';
+import { LoginPolicy, type LoginMemory } from '../../../src/providers/login-policy';
 import { NightscoutClient, siteSubjectId, siteThresholds } from '../../../src/providers/nightscout/client';
 import { uploaderEntry } from '../../../src/simulator/nightscout-entries';
 import { tracePoint } from '../../../src/simulator/trace';
@@ -196,6 +197,24 @@ describe('Nightscout client (against the simulated sites)', function () {
       const said = [error.message, String(error.hint), ...logger.lines].join('\n');
       expect(said).not.to.contain(wrong);
       expect(said).not.to.contain(sha1(wrong));
+    });
+
+    it('a refused secret is never sent again: not by the same client, nor after a restart with the remembered refusal', async () => {
+      let memory: LoginMemory = {};
+      const policy = () => new LoginPolicy({ memory, onChange: (m) => (memory = m) });
+      const wrong = 'wrong-secret-of-mia-0001';
+      const { client } = rig.client({ site: 'mia', apiSecret: wrong }, { loginGate: policy() });
+      expect((await rejection(client.latest())).code).to.equal('AUTH_INVALID');
+      expect((await rejection(client.history({ minutes: 30 }))).code).to.equal('AUTH_INVALID');
+      expect(memory.refused?.code).to.equal('AUTH_INVALID');
+      const restarted = rig.client({ site: 'mia', apiSecret: wrong }, { loginGate: policy() }).client;
+      expect((await rejection(restarted.latest())).code).to.equal('AUTH_INVALID');
+      expect(rig.sim.requests()).to.have.length(1);
+      // v3: the token exchange is the login, through the same gate.
+      const v3 = rig.client({ site: 'leo', api: 'v3', token: 'glucobridge-22222222deadbeef' }).client;
+      await rejection(v3.latest());
+      await rejection(v3.latest());
+      expect(rig.sim.requests('/api/v2/authorization/request/')).to.have.length(1);
     });
 
     it('a wrong API secret is AUTH_INVALID after exactly one request', async () => {
