@@ -44,7 +44,7 @@ const REFUSED_MEMORY = 1000;
 /**
  * A Nightscout site as a source (API v1 `entries.json`, or v3 `/api/v3/entries`): the site is one
  * subject, its `sgv` entries are the readings. Readings come out oldest first, one per measurement
- * (several uploaders: the newest upload wins). The spacing seen in `history()` sets `cadence`.
+ * (several uploaders: the newest upload wins). The spacing seen in what it reads sets `cadence`.
  * Every method rejects only with `CgmError`: AUTH_INVALID (refused secret/token; never retried),
  * NOT_FOUND (wrong address, with a hint), CONFIG (redirect, permission), SERVER/NETWORK/TIMEOUT/
  * RATE_LIMITED (retried with backoff first), PROTOCOL (not a Nightscout answer).
@@ -85,7 +85,7 @@ export class NightscoutClient implements CgmSource {
     return { ...NIGHTSCOUT_CADENCE, readingIntervalMs: interval, latestIntervalMs: interval };
   }
 
-  /** The median spacing of the last history read (ms), or `undefined` before one was read. */
+  /** The median spacing of the readings last read (ms), or `undefined` before enough were read. */
   get observedIntervalMs(): number | undefined {
     return this.observed;
   }
@@ -105,6 +105,7 @@ export class NightscoutClient implements CgmSource {
     await this.checkSubject(subject);
     const raw = await this.readPage({ count: LATEST_COUNT });
     const readings = this.toReadings(raw);
+    this.observe(readings);
     return readings[readings.length - 1] ?? null;
   }
 
@@ -131,11 +132,7 @@ export class NightscoutClient implements CgmSource {
       before = oldest;
     }
     const readings = this.toReadings(raw).filter((r) => r.time.getTime() >= since);
-    const spacing = medianSpacing(readings);
-    if (spacing !== undefined && spacing !== this.observed) {
-      this.logger.debug(`Nightscout: readings arrive every ${Math.round(spacing / 1000)} s`);
-      this.observed = spacing;
-    }
+    this.observe(readings);
     return readings;
   }
 
@@ -206,6 +203,14 @@ export class NightscoutClient implements CgmSource {
     const readings = onePerMeasurement(candidates, new Set(this.known.keys()));
     this.remember(readings, now);
     return readings;
+  }
+
+  /** The uploader decides the spacing: the median step of what was just read sets the cadence. */
+  private observe(readings: readonly GlucoseReading[]): void {
+    const spacing = medianSpacing(readings);
+    if (spacing === undefined || spacing === this.observed) return;
+    this.logger.debug(`Nightscout: readings arrive every ${Math.round(spacing / 1000)} s`);
+    this.observed = spacing;
   }
 
   /** Instants handed out, so that a copy a few seconds off keeps the instant seen first. */

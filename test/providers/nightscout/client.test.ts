@@ -90,11 +90,15 @@ describe('Nightscout client (against the simulated sites)', function () {
       expect(Number(request?.query.count)).to.be.at.least(60);
     });
 
-    it('observes 5-minute spacing on a 5-minute site', async () => {
-      const { client } = rig.client({ site: 'leo' });
-      const readings = await client.history({ minutes: 120 });
-      expect(readings).to.have.length(24);
-      expect(client.cadence.readingIntervalMs).to.equal(5 * MINUTE);
+    it('observes the spacing from the latest entries too, before any history was read', async () => {
+      const minute = rig.client({ site: 'mia', token: readToken('mia') }).client;
+      await minute.latest();
+      expect(minute.cadence.readingIntervalMs).to.equal(MINUTE);
+      const five = rig.client({ site: 'leo' }).client;
+      await five.latest();
+      expect(five.observedIntervalMs).to.equal(5 * MINUTE);
+      expect((await five.history({ minutes: 120 })).length).to.equal(24);
+      expect(five.cadence.readingIntervalMs).to.equal(5 * MINUTE);
     });
 
     it('takes date as the instant even where dateString is local time without a zone', async () => {
