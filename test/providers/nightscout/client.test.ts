@@ -6,6 +6,7 @@ import { CgmError } from '../../../src/model/errors';
 import { LoginPolicy, type LoginMemory } from '../../../src/providers/login-policy';
 import { NightscoutClient, siteSubjectId, siteThresholds } from '../../../src/providers/nightscout/client';
 import { uploaderEntry } from '../../../src/simulator/nightscout-entries';
+import { fixtureServer } from '../dexcom/helpers';
 import { tracePoint } from '../../../src/simulator/trace';
 import {
   demoSite,
@@ -281,6 +282,34 @@ describe('Nightscout client (against the simulated sites)', function () {
       expect(error.code).to.equal('SERVER');
       expect(error.retryable).to.equal(true);
       expect(rig.sim.requests('/api/v1/entries')).to.have.length(FAST_RETRY.attempts);
+    });
+
+    it('a 401 switched on in the simulator is AUTH_INVALID once, never retried', async () => {
+      const { client } = rig.client({ site: 'leo', token: readToken('leo') });
+      expect(await client.latest()).to.not.equal(null);
+      rig.sim.clearRequests();
+      rig.sim.faults.add({ kind: 'status', status: 401, provider: 'nightscout' });
+      expect((await rejection(client.latest())).code).to.equal('AUTH_INVALID');
+      expect((await rejection(client.latest())).code).to.equal('AUTH_INVALID');
+      expect(rig.sim.requests()).to.have.length(1);
+    });
+
+    it('a redirect to https is CONFIG naming the https address', async () => {
+      const server = await fixtureServer({
+        '/api/v1/entries.json': {
+          status: 301,
+          body: '',
+          headers: { Location: 'https://mia.example.org/api/v1/entries.json' },
+        },
+      });
+      try {
+        const { client } = rig.client({ server: server.url });
+        const error = await rejection(client.latest());
+        expect(error.code).to.equal('CONFIG');
+        expect(error.hint).to.equal('use the https:// address: https://mia.example.org');
+      } finally {
+        await server.close();
+      }
     });
 
     it('a site that does not answer is TIMEOUT', async () => {
