@@ -88,11 +88,16 @@ export class LoginPolicy implements LoginGate {
     const refused = this.memory.refused;
     if (!refused) return undefined;
     if (this.refusedError) return this.refusedError;
-    return new CgmError(refused.code, refused.message, {
-      retryable: false,
-      hint: refused.hint ?? 'correct the password (or username, region, server) in the configuration',
-      detail: { refusedAt: new Date(refused.at).toISOString() },
-    });
+    const when = new Date(refused.at).toISOString().replace(/\.\d+Z$/, 'Z');
+    return new CgmError(
+      refused.code,
+      `${refused.message} (refused at ${when}; not sent again until it changes)`,
+      {
+        retryable: false,
+        hint: refused.hint ?? 'correct the password (or username, region, server) in the configuration',
+        detail: { refusedAt: new Date(refused.at).toISOString() },
+      },
+    );
   }
 
   admit(): void {
