@@ -22,6 +22,7 @@ export const SUPPORT_URL = 'https://github.com/glucobridge/homebridge-glucobridg
 const DEVICE_MAKERS: Record<ProviderId, { manufacturer: string; model: string }> = {
   dexcom: { manufacturer: 'Dexcom', model: 'Dexcom Share' },
   librelinkup: { manufacturer: 'Abbott', model: 'LibreLinkUp' },
+  nightscout: { manufacturer: 'Nightscout', model: 'Nightscout site' },
   vitadock: { manufacturer: 'Medisana', model: 'VitaDock Online' },
 };
 
