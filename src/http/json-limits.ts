@@ -25,7 +25,8 @@ export function jsonShapeProblem(text: string, limits: JsonLimits): string | und
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i += 1; // a backslash escapes the next character
+      if (c === 0x5c)
+        i += 1; // a backslash escapes the next character
       else if (c === 0x22) inString = false;
       continue;
     }

@@ -35,8 +35,7 @@ export function instantProblem(time: Date, now: number = Date.now()): string | u
 }
 
 export type CheckedValue =
-  | { ok: true; mgdl: number; limit?: 'low' | 'high' }
-  | { ok: false; problem: string };
+  { ok: true; mgdl: number; limit?: 'low' | 'high' } | { ok: false; problem: string };
 
 /**
  * A vendor value as the integer mg/dL a reading carries. `flag` is the vendor's own LOW/HIGH mark

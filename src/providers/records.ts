@@ -12,7 +12,10 @@ const NAMED_REFUSALS = 3;
 export function recordList(value: unknown, max: number, what: string): unknown[] {
   if (!Array.isArray(value)) throw new CgmError('PROTOCOL', `${what}: unexpected answer (expected a list)`);
   if (value.length > max) {
-    throw new CgmError('PROTOCOL', `${what}: ${value.length} records, more than the ${max} a real answer has`);
+    throw new CgmError(
+      'PROTOCOL',
+      `${what}: ${value.length} records, more than the ${max} a real answer has`,
+    );
   }
   return value;
 }
@@ -29,37 +32,43 @@ export function readingsFrom<R>(
   what: string,
   logger: Logger,
 ): GlucoseReading[] {
-  const readings: GlucoseReading[] = [];
+  return dropRefused(items, (item) => toReading(parseRecord(schema, item)), what, logger);
+}
+
+/** One record by its schema; a mismatch is a PROTOCOL error naming the first field at fault. */
+export function parseRecord<R>(schema: ZodType<R>, item: unknown): R {
+  const parsed = schema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : 'record';
+  throw new CgmError('PROTOCOL', `${field} ${issue?.message ?? 'is invalid'}`, { detail: { field } });
+}
+
+/**
+ * `convert` applied to each item; an item it refuses (a PROTOCOL CgmError) is dropped with one
+ * warning line (`PROTOCOL: <what>: record <i> refused: <why>`), the others kept in order.
+ */
+export function dropRefused<T, U>(
+  items: readonly T[],
+  convert: (item: T) => U,
+  what: string,
+  logger: Logger,
+): U[] {
+  const kept: U[] = [];
   let refused = 0;
   items.forEach((item, index) => {
-    const problem = refusedBecause(item, schema, toReading, readings);
-    if (problem === undefined) return;
-    refused += 1;
-    if (refused <= NAMED_REFUSALS) logger.warn(`PROTOCOL: ${what}: record ${index} refused: ${problem}`);
+    try {
+      kept.push(convert(item));
+    } catch (error) {
+      if (!(error instanceof CgmError) || error.code !== 'PROTOCOL') throw error;
+      refused += 1;
+      if (refused <= NAMED_REFUSALS) {
+        logger.warn(`PROTOCOL: ${what}: record ${index} refused: ${error.message}`);
+      }
+    }
   });
   if (refused > NAMED_REFUSALS) {
     logger.warn(`PROTOCOL: ${what}: ${refused - NAMED_REFUSALS} more records refused`);
   }
-  return readings;
-}
-
-function refusedBecause<R>(
-  item: unknown,
-  schema: ZodType<R>,
-  toReading: (record: R) => GlucoseReading,
-  into: GlucoseReading[],
-): string | undefined {
-  const parsed = schema.safeParse(item);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : 'record';
-    return `${field} ${issue?.message ?? 'is invalid'}`;
-  }
-  try {
-    into.push(toReading(parsed.data));
-    return undefined;
-  } catch (error) {
-    if (error instanceof CgmError && error.code === 'PROTOCOL') return error.message;
-    throw error;
-  }
+  return kept;
 }

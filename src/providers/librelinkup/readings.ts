@@ -16,9 +16,13 @@ export function toReading(record: Measurement, patientId: string): GlucoseReadin
   const limit = record.isLow ? 'low' : record.isHigh ? 'high' : undefined;
   const time = parseFactoryTimestamp(record.FactoryTimestamp);
   if (!time) {
-    throw new CgmError('PROTOCOL', `FactoryTimestamp "${record.FactoryTimestamp.slice(0, 40)}" is unreadable`, {
-      detail: { field: 'FactoryTimestamp' },
-    });
+    throw new CgmError(
+      'PROTOCOL',
+      `FactoryTimestamp "${record.FactoryTimestamp.slice(0, 40)}" is unreadable`,
+      {
+        detail: { field: 'FactoryTimestamp' },
+      },
+    );
   }
   return makeReading(
     {
