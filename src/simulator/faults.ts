@@ -9,9 +9,11 @@ import type { SimResponse } from './types';
  * - `rateLimit`: 429 (or 430, LibreLinkUp's) with Retry-After;
  * - `html`: a proxy's HTML error page;
  * - `truncated`: a 200 whose JSON stops half-way;
- * - `malformed`: a 200 with JSON of the wrong shape.
+ * - `malformed`: a 200 with JSON of the wrong shape;
+ * - `answer`: any answer given in `response` (an impossible reading, a huge body: hostile input).
  */
-export type FaultKind = 'timeout' | 'reset' | 'status' | 'rateLimit' | 'html' | 'truncated' | 'malformed';
+export type FaultKind =
+  'timeout' | 'reset' | 'status' | 'rateLimit' | 'html' | 'truncated' | 'malformed' | 'answer';
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -22,6 +24,8 @@ export interface FaultSpec {
   times?: number;
   status?: number;
   retryAfterSeconds?: number;
+  /** For `answer`: what to send (a string body as it is, anything else as JSON). */
+  response?: SimResponse;
 }
 
 export type FaultAction =
@@ -94,5 +98,7 @@ function toAction(fault: FaultSpec): FaultAction {
         kind: 'respond',
         response: { status: 200, body: { unexpected: true, data: 'nothing you know' } },
       };
+    case 'answer':
+      return { kind: 'respond', response: fault.response ?? { status: 200, body: '' } };
   }
 }
