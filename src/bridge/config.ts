@@ -167,9 +167,10 @@ export function loadBridgeConfig(file: string, env: NodeJS.ProcessEnv = process.
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw configError(
-      `${file} is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
-    );
+    // Not the parser's own message: it quotes the text, which may hold a password.
+    const at = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    const line = at === undefined ? undefined : text.slice(0, Number(at)).split('\n').length;
+    throw configError(`${file}: is not valid JSON${line === undefined ? '' : ` (look at line ${line})`}`);
   }
   return parseBridgeConfig(raw, env);
 }
