@@ -47,9 +47,9 @@ function rssMiB(): number {
   return process.memoryUsage().rss / 1024 / 1024;
 }
 
-/** One Dexcom read answered with ~20 MB; the process's cost of it. */
-export async function hugeAnswerCost(): Promise<HostileFigures> {
-  const body = hugeDexcomAnswer();
+/** One Dexcom read answered with ~20 MB (or `records` small objects); the process's cost of it. */
+export async function hugeAnswerCost(records?: number): Promise<HostileFigures> {
+  const body = hugeDexcomAnswer(records);
   const { url, server } = await serve(body);
   const client = new DexcomClient(
     {
@@ -102,7 +102,8 @@ export async function hugeAnswerCost(): Promise<HostileFigures> {
 }
 
 if (require.main === module) {
-  hugeAnswerCost().then(
+  const records = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  hugeAnswerCost(records).then(
     (figures) => process.stdout.write(`${JSON.stringify(figures)}\n`),
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
