@@ -264,8 +264,10 @@ export function mutated<T extends Record<string, unknown>>(
 after(() => {
   if (tally.cases > 0) {
     const seconds = Math.round(tally.ms / 100) / 10;
+    const handles = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
     console.log(
-      `  fuzz: ${tally.cases} generated cases in ${seconds} s (seed ${SEED}); heap ${heapMiB()} MiB`,
+      `  fuzz: ${tally.cases} generated cases in ${seconds} s (seed ${SEED}); ` +
+        `process heap ${heapMiB()} MiB, ${handles} active handles`,
     );
   }
 });
