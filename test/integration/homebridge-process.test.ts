@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { freePort } from '../net';
-import { SESSION_FILE } from '../../homebridge/settings';
+import { STATE_FILE } from '../../homebridge/settings';
 import { compressedClock } from '../../src/simulator/clock';
 import { DexcomSimulator, type DexcomSimAccount } from '../../src/simulator/dexcom';
 import { LIBRE_DEMO_ACCOUNTS, LibreLinkUpSimulator } from '../../src/simulator/librelinkup';
@@ -382,7 +382,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
     // The simulator moves on; a restart restores the accessories (same ids) and reuses the sessions.
     const logins = cloud().requests('LoginPublisherAccountById').length;
     await stop();
-    expect(statSync(join(storage, SESSION_FILE)).mode & 0o777).to.equal(0o600);
+    expect(statSync(join(storage, STATE_FILE)).mode & 0o777).to.equal(0o600);
     cloud().faults.clear();
     const restartedAt = cloud().clock.now();
     start();
@@ -400,7 +400,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
     // HAP found nothing to complain about in what the plugin set (ranges, names, characteristics).
     expect(output).not.to.match(/generated a warning|illegal value|not in required or optional/i);
     // Nothing secret reached the log, even at debug level.
-    const sessions = readFileSync(join(storage, SESSION_FILE), 'utf8');
+    const sessions = readFileSync(join(storage, STATE_FILE), 'utf8');
     const sessionIds = [...sessions.matchAll(/"sessionId":\s*"([^"]+)"/g)].map((m) => m[1]!);
     expect(sessionIds).to.not.be.empty;
     for (const secret of [low, high, middle]

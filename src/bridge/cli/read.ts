@@ -51,7 +51,7 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
   const logger = warningLogger(io);
   const source = createSource(readConfig(values, io.env), {
     logger,
-    ...(values.provider === 'vitadock' ? storedVitaDockOptions(io.env, values.state, values.name) : {}),
+    ...(values.provider === 'vitadock' ? await storedVitaDockOptions(io.env, values.state, values.name) : {}),
   });
   try {
     const readings =

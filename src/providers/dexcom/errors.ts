@@ -30,8 +30,7 @@ export function authHint(region: DexcomRegion): string {
   return (
     `check the username and password, and the region: "${region}" is for accounts from ` +
     `${DEXCOM_REGION_INFO[region].label} (us = United States, ous = everywhere else, jp = Japan); ` +
-    'or log in with the account id (accountId option, GLUCOBRIDGE_ACCOUNT_ID). ' +
-    'No new login is tried until the configuration changes.'
+    'or log in with the account id (accountId option, GLUCOBRIDGE_ACCOUNT_ID)'
   );
 }
 
