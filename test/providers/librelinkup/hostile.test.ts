@@ -5,6 +5,7 @@ import type { LibreLinkUpConfig } from '../../../src/config';
 import { HttpTransport } from '../../../src/http/transport';
 import { CgmError } from '../../../src/model/errors';
 import type { LibreLinkUpOptions } from '../../../src/providers/librelinkup/client';
+import { LoginPolicy } from '../../../src/providers/login-policy';
 import { LIBRE_DEMO_ACCOUNTS, LibreLinkUpSimulator } from '../../../src/simulator/librelinkup';
 import {
   connectionRecord,
@@ -126,8 +127,11 @@ describe('LibreLinkUp client: hostile answers (issue 17)', () => {
   });
 
   it('failure 7: a login answered by a plain HTTP 500 sends the password once per attempt', async () => {
-    const { client: c } = client();
+    // The login policy spaces the attempts out; its clock jumps past each wait here.
+    const clock = { now: Date.now() };
+    const { client: c } = client({}, { loginGate: new LoginPolicy({ now: () => clock.now }) });
     for (let attempt = 1; attempt <= 3; attempt += 1) {
+      clock.now += 2 * 60 * 60_000;
       answer('/llu/auth/login', 'Internal Server Error', 500);
       expect((await failure(c.login())).code).to.equal('SERVER');
       expect(sim.requests('/llu/auth/login'), `attempt ${attempt}`).to.have.length(attempt);
