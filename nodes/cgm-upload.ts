@@ -3,6 +3,7 @@ import { CgmError } from '../src/model/errors';
 import { TRENDS, type Trend } from '../src/model/trend';
 import type { UploadReading } from '../src/providers/dexcom/publisher';
 import { onAccountInput } from './lib/host';
+import { payloadProblem } from './lib/payload';
 import type { Node, NodeAPI, NodeDef } from './lib/types';
 
 /** A reading as cgm-read-glucose sends it (msg.reading or an item of a history payload). */
@@ -24,6 +25,13 @@ export = function register(RED: NodeAPI): void {
     onAccountInput(RED, node, 'cgm-upload', def.account, async (account, msg, send) => {
       // From cgm-read-glucose: a history array in payload, or one reading in msg.reading (payload = value).
       const input = msg.payload !== null && typeof msg.payload === 'object' ? msg.payload : msg.reading;
+      const problem = payloadProblem(input);
+      if (problem) {
+        // Out of the message before it fails: Catch nodes get a copy Node-RED can make.
+        msg.payload = null;
+        delete msg.reading;
+        throw new CgmError('CONFIG', `${RED._('cgm-upload.errors.bad-payload')} (${problem})`);
+      }
       const readings = parseReadings(input);
       const publisher = await account.publisher(RED._('cgm-upload.errors.not-dexcom'));
       const result = await publisher.upload(readings);

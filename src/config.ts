@@ -11,10 +11,36 @@ const nonEmpty = (what: string) =>
     .trim()
     .min(1, `${what} must not be empty`);
 
+/**
+ * Why `text` is not a usable URL with one of `schemes` (e.g. `['http:', 'https:']`), or `undefined`.
+ * Parsed with WHATWG `URL` (a port past 65535, `[::1`, `%zz` fail there), then checked for what `URL`
+ * lets through: control characters and spaces, port 0, a query or fragment where a prefix belongs.
+ */
+export function urlProblem(text: string, schemes: readonly string[], what = 'URL'): string | undefined {
+  const example = `${schemes[0]?.replace(/:$/, '') ?? 'https'}://host[:port][/prefix]`;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
+  if (/[\u0000-\u001f\u007f\s]/.test(text)) return `${what} must not contain spaces or control characters`;
+  let url: URL;
+  try {
+    // LibreLinkUp servers may hold `{region}`, filled in per request.
+    url = new URL(text.split('{region}').join('global'));
+  } catch {
+    return `${what} is not a valid URL (write it as ${example})`;
+  }
+  if (!schemes.includes(url.protocol)) return `${what} must start with ${schemes.join('//, ')}//`;
+  if (url.hostname === '') return `${what} has no host (write it as ${example})`;
+  if (url.port === '0') return `${what} must have a port from 1 to 65535`;
+  if (url.search !== '' || url.hash !== '') return `${what} must not have a query or fragment`;
+  return undefined;
+}
+
 const serverUrl = z
   .string()
   .trim()
-  .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'server must be a URL like https://host[:port][/prefix]')
+  .superRefine((text, ctx) => {
+    const problem = urlProblem(text, ['http:', 'https:'], 'server');
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
   .transform((url) => url.replace(/\/+$/, ''));
 
 const common = {
@@ -26,19 +52,38 @@ const common = {
   timeoutMs: z.number().int().min(1_000).max(120_000).optional(),
 };
 
-export const dexcomConfigSchema = z.object({
-  provider: z.literal('dexcom'),
-  ...common,
-  region: z.enum(DEXCOM_REGIONS, { error: 'region must be us, ous (outside the US) or jp' }).default('us'),
-  username: z.string().trim().optional(),
-  password: nonEmpty('password'),
-  /** The account id (a UUID): skips the first login step, so the password is sent once less. */
-  accountId: z.string().trim().optional(),
-  /** Receiver serial for uploads (publisher side). */
-  serial: z.string().trim().optional(),
-  /** Allow uploads to take the receiver assignment over from another device. */
-  takeOverReceiver: z.boolean().default(false),
-});
+/** An optional text where an empty one means "not set" (forms save cleared fields as ""). */
+const optionalText = () =>
+  z
+    .string()
+    .trim()
+    .transform((text) => (text === '' ? undefined : text))
+    .optional();
+
+const DEXCOM_ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+export const dexcomConfigSchema = z
+  .object({
+    provider: z.literal('dexcom'),
+    ...common,
+    region: z.enum(DEXCOM_REGIONS, { error: 'region must be us, ous (outside the US) or jp' }).default('us'),
+    username: optionalText(),
+    password: nonEmpty('password'),
+    /** The account id (a UUID): skips the first login step, so the password is sent once less. */
+    accountId: optionalText().refine(
+      (id) => id === undefined || (DEXCOM_ACCOUNT_ID.test(id) && id !== ZERO_UUID),
+      'accountId must be the account UUID (like 1234abcd-12ab-34cd-56ef-1234567890ab), not all zeros',
+    ),
+    /** Receiver serial for uploads (publisher side). */
+    serial: z.string().trim().optional(),
+    /** Allow uploads to take the receiver assignment over from another device. */
+    takeOverReceiver: z.boolean().default(false),
+  })
+  .refine((config) => config.username !== undefined || config.accountId !== undefined, {
+    message: 'a Dexcom username (or accountId) is required',
+    path: ['username'],
+  });
 
 export const libreLinkUpConfigSchema = z.object({
   provider: z.literal('librelinkup'),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import {
   DEFAULT_THRESHOLDS,
@@ -11,7 +11,9 @@ import {
   type SourceConfig,
   type Thresholds,
 } from '../config';
+import { jsonShapeProblem, type JsonLimits } from '../http/json-limits';
 import { mqttSettingsSchema } from '../mqtt/settings';
+import { subjectSlug } from '../mqtt/subject';
 import { CgmError } from '../model/errors';
 import type { GlucoseUnit } from '../model/reading';
 
@@ -31,8 +33,18 @@ export const bridgeConfigSchema = z.object({
   thresholds: thresholdsSchema.default(DEFAULT_THRESHOLDS),
   accounts: z.array(z.unknown()).min(1, 'accounts must list at least one account'),
   /** Where session tokens are kept; default beside the configuration file. */
-  stateFile: z.string().optional(),
+  stateFile: z
+    .string()
+    .trim()
+    .min(1, 'stateFile must name a file')
+    // eslint-disable-next-line no-control-regex -- a path with a control character is a mistake
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'stateFile must not contain control characters')
+    .optional(),
 });
+
+/** A configuration file is a few KB; these bound what a broken or hostile one may cost to read. */
+export const CONFIG_MAX_BYTES = 1024 * 1024;
+export const CONFIG_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxContainers: 10_000 };
 
 export interface AccountConfig {
   source: SourceConfig;
@@ -51,10 +63,19 @@ export interface BridgeConfig {
   stateFile?: string;
 }
 
-/** Replaces every `{"env": "NAME"}` with that variable's value, naming the field when it is unset. */
-export function resolveEnvSecrets(value: unknown, env: NodeJS.ProcessEnv, path = ''): unknown {
-  if (Array.isArray(value)) return value.map((item, i) => resolveEnvSecrets(item, env, `${path}[${i}]`));
+/**
+ * Replaces every `{"env": "NAME"}` with that variable's value, naming the field when it is unset.
+ * Nesting deeper than `CONFIG_JSON_LIMITS.maxDepth` is a CONFIG error (no configuration is that deep,
+ * and walking it would overflow the stack).
+ */
+export function resolveEnvSecrets(value: unknown, env: NodeJS.ProcessEnv, path = '', depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
+  if (depth >= CONFIG_JSON_LIMITS.maxDepth) {
+    throw configError(`${path || '(config)'}: nested deeper than ${CONFIG_JSON_LIMITS.maxDepth} levels`);
+  }
+  if (Array.isArray(value)) {
+    return value.map((item, i) => resolveEnvSecrets(item, env, `${path}[${i}]`, depth + 1));
+  }
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length === 1 && entries[0]?.[0] === 'env') {
     const name = entries[0][1];
@@ -66,7 +87,10 @@ export function resolveEnvSecrets(value: unknown, env: NodeJS.ProcessEnv, path =
     return resolved;
   }
   return Object.fromEntries(
-    entries.map(([key, inner]) => [key, resolveEnvSecrets(inner, env, path ? `${path}.${key}` : key)]),
+    entries.map(([key, inner]) => [
+      key,
+      resolveEnvSecrets(inner, env, path ? `${path}.${key}` : key, depth + 1),
+    ]),
   );
 }
 
@@ -76,15 +100,23 @@ export function parseBridgeConfig(raw: unknown, env: NodeJS.ProcessEnv = process
   const top = bridgeConfigSchema.safeParse(resolved);
   if (!top.success) throw configError(describeIssues(top.error));
   const config = top.data;
-  const names = new Set<string>();
+  // Two names with one slug would publish to the same topics: a person's glucose under another's name.
+  const slugs = new Map<string, { name: string; where: string }>();
   const accounts = config.accounts.map((account, index): AccountConfig => {
     const where = `accounts[${index}]`;
     const extras = accountExtras.safeParse(account);
     if (!extras.success) throw configError(describeIssues(extras.error, where));
     const { name, units, thresholds, staleMinutes } = extras.data;
-    if (names.has(name.toLowerCase()))
-      throw configError(`${where}.name: "${name}" is used twice; names must differ`);
-    names.add(name.toLowerCase());
+    const slug = slugOf(name, `${where}.name`);
+    const taken = slugs.get(slug);
+    if (taken) {
+      const same = taken.name === name ? `"${name}" is used twice` : `"${taken.name}" and "${name}"`;
+      throw configError(
+        `${where}.name: ${same} (${taken.where}.name and ${where}.name) both make the topic segment ` +
+          `"${slug}"; names must differ in their letters or digits`,
+      );
+    }
+    slugs.set(slug, { name, where });
     const { units: _u, thresholds: _t, staleMinutes: _s, ...rest } = account as Record<string, unknown>;
     const source = sourceConfigSchema.safeParse(rest);
     if (!source.success) throw configError(describeIssues(source.error, where));
@@ -97,7 +129,11 @@ export function parseBridgeConfig(raw: unknown, env: NodeJS.ProcessEnv = process
     };
   });
   const mqtt = { ...config.mqtt };
-  if (env.GLUCOBRIDGE_MQTT_URL) mqtt.url = env.GLUCOBRIDGE_MQTT_URL;
+  if (env.GLUCOBRIDGE_MQTT_URL) {
+    const checked = mqttSettingsSchema.shape.url.safeParse(env.GLUCOBRIDGE_MQTT_URL);
+    if (!checked.success) throw configError(`GLUCOBRIDGE_MQTT_URL: ${describeIssues(checked.error)}`);
+    mqtt.url = env.GLUCOBRIDGE_MQTT_URL;
+  }
   if (env.GLUCOBRIDGE_MQTT_USERNAME) mqtt.username = env.GLUCOBRIDGE_MQTT_USERNAME;
   if (env.GLUCOBRIDGE_MQTT_PASSWORD) mqtt.password = env.GLUCOBRIDGE_MQTT_PASSWORD;
   return {
@@ -112,20 +148,41 @@ export function parseBridgeConfig(raw: unknown, env: NodeJS.ProcessEnv = process
 export function loadBridgeConfig(file: string, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   let text: string;
   try {
+    // Bounded before it is read: a configuration is a few KB.
+    if (statSync(file).size > CONFIG_MAX_BYTES) {
+      throw configError(`${file}: larger than ${CONFIG_MAX_BYTES} bytes; this is not a configuration`);
+    }
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read';
+    if (error instanceof CgmError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : 'cannot be read';
     throw configError(`${file}: ${reason}`);
   }
+  // Bounded before it is parsed: nesting and size cost stack and memory in everything that walks it.
+  const shape = jsonShapeProblem(text, CONFIG_JSON_LIMITS);
+  if (shape) throw configError(`${file}: the configuration ${shape}`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw configError(
-      `${file} is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
-    );
+    // Not the parser's own message: it quotes the text, which may hold a password.
+    const at = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    const line = at === undefined ? undefined : text.slice(0, Number(at)).split('\n').length;
+    throw configError(`${file}: is not valid JSON${line === undefined ? '' : ` (look at line ${line})`}`);
   }
   return parseBridgeConfig(raw, env);
+}
+
+/** The topic segment of an account name; a name that cannot make one is CONFIG naming the field. */
+function slugOf(name: string, field: string): string {
+  try {
+    return subjectSlug(name);
+  } catch (error) {
+    if (error instanceof CgmError) throw configError(`${field}: ${error.message}`);
+    throw error;
+  }
 }
 
 function configError(message: string): CgmError {

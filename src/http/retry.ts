@@ -1,5 +1,4 @@
-import type { CgmError } from '../model/errors';
-import { toCgmError } from '../model/errors';
+import { CgmError, toCgmError } from '../model/errors';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -29,21 +28,46 @@ export function backoffDelay(
   return Math.max(jittered, error?.retryAfterMs ?? 0);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`; a `signal` that aborts ends the wait at once, rejecting with its reason. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal));
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 }
 
-/** Runs `task`, retrying transient failures with backoff; anything else is thrown at once. */
-export async function withRetry<T>(task: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+/**
+ * Runs `task`, retrying transient failures with backoff; anything else is thrown at once. An aborted
+ * `signal` (a client closing) stops the retries and the wait between them.
+ */
+export async function withRetry<T>(
+  task: () => Promise<T>,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  signal?: AbortSignal,
+): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
+    if (signal?.aborted) throw abortReason(signal);
     try {
       return await task();
     } catch (thrown) {
       const error = toCgmError(thrown);
-      if (!isTransient(error) || attempt + 1 >= policy.attempts) throw error;
+      if (signal?.aborted || !isTransient(error) || attempt + 1 >= policy.attempts) throw error;
       // A server asking for a long pause is not retried here: the poller waits for it instead.
       if ((error.retryAfterMs ?? 0) > policy.maxDelayMs) throw error;
-      await sleep(backoffDelay(attempt, policy, error));
+      await sleep(backoffDelay(attempt, policy, error), signal);
     }
   }
+}
+
+function abortReason(signal: AbortSignal | undefined): CgmError {
+  const reason: unknown = signal?.reason;
+  return reason instanceof CgmError ? reason : new CgmError('NETWORK', 'cancelled', { retryable: false });
 }

@@ -4,6 +4,7 @@ import { CgmError } from '../model/errors';
 import type { Logger } from '../model/logger';
 import { silentLogger } from '../model/logger';
 import { USER_AGENT } from '../version';
+import { ANSWER_JSON_LIMITS, jsonShapeProblem } from './json-limits';
 import { Redactor } from './redact';
 
 export interface HttpRequest {
@@ -16,6 +17,13 @@ export interface HttpRequest {
   /** A pre-serialised body (form data, signed JSON): sent as it is. */
   rawBody?: string;
   timeoutMs?: number;
+  /** The largest answer accepted, in bytes (default the transport's); counted while it arrives. */
+  maxBytes?: number;
+  /**
+   * Cancels the request (a client closing). The transport rejects with the signal's reason when that
+   * is a CgmError, otherwise with a NETWORK error.
+   */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -32,9 +40,16 @@ export interface TransportOptions {
   userAgent?: string;
   logger?: Logger;
   redactor?: Redactor;
+  /** The largest answer accepted when a request does not say (default `DEFAULT_MAX_BYTES`). */
+  maxBytes?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
+/**
+ * 4 MiB: a hundred times the largest real answer (a LibreLinkUp logbook, a VitaDock page), small
+ * enough that parsing the worst JSON that size blocks the event loop for a fraction of a second.
+ */
+export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
  * The single way the core speaks HTTP. It never throws for an HTTP status (providers judge bodies:
@@ -45,11 +60,13 @@ export class HttpTransport {
   readonly redactor: Redactor;
   private readonly client: AxiosInstance;
   private readonly timeoutMs: number;
+  private readonly maxBytes: number;
   private readonly logger: Logger;
 
   constructor(options: TransportOptions = {}) {
     this.redactor = options.redactor ?? new Redactor();
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.logger = options.logger ?? silentLogger;
     this.client = axios.create({
       headers: { 'User-Agent': options.userAgent ?? USER_AGENT, Accept: 'application/json' },
@@ -65,10 +82,15 @@ export class HttpTransport {
 
   async send(request: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    const maxBytes = request.maxBytes ?? this.maxBytes;
+    const where = this.redactor.clean(`${request.method} ${describeUrl(request.url)}`);
+    const cancelled = request.signal;
+    if (cancelled?.aborted) throw cancellation(cancelled, where);
     const controller = new AbortController();
     // Our own timer (not axios') so the whole exchange is bounded and fake clocks can drive it.
     const timer = setTimeout(() => controller.abort(), timeoutMs);
-    const where = this.redactor.clean(`${request.method} ${describeUrl(request.url)}`);
+    const cancel = () => controller.abort();
+    cancelled?.addEventListener('abort', cancel, { once: true });
     const headers: Record<string, string> = { ...request.headers };
     let data: string | undefined;
     if (request.rawBody !== undefined) data = request.rawBody;
@@ -76,39 +98,63 @@ export class HttpTransport {
     else if (request.body !== undefined) data = JSON.stringify(request.body);
     if (data !== undefined && !hasHeader(headers, 'content-type'))
       headers['Content-Type'] = 'application/json';
+    let response: { status: number; headers: unknown; data: unknown };
     try {
-      const response = await this.client.request<string>({
+      response = await this.client.request<string>({
         method: request.method,
         url: request.url,
         params: request.query,
         headers,
         data,
         signal: controller.signal,
+        // Counted while the body streams in; past it the socket is dropped.
+        maxContentLength: maxBytes,
+        maxBodyLength: maxBytes,
       });
-      const text = typeof response.data === 'string' ? response.data : '';
-      this.logger.debug(`${where} → ${response.status}`);
-      return {
-        status: response.status,
-        headers: flattenHeaders(response.headers),
-        text,
-        json: parseJson(text),
-      };
     } catch (thrown) {
-      throw this.failure(thrown, where, controller.signal.aborted, timeoutMs);
+      if (cancelled?.aborted) throw cancellation(cancelled, where);
+      throw this.failure(thrown, where, controller.signal.aborted, timeoutMs, maxBytes);
     } finally {
       clearTimeout(timer);
+      cancelled?.removeEventListener('abort', cancel);
     }
+    const text = typeof response.data === 'string' ? response.data : '';
+    this.logger.debug(`${where} → ${response.status}`);
+    const shape = jsonShapeProblem(text, ANSWER_JSON_LIMITS);
+    if (shape) throw new CgmError('PROTOCOL', `${where}: the answer ${shape}`);
+    return {
+      status: response.status,
+      headers: flattenHeaders(response.headers),
+      text,
+      json: parseJson(text),
+    };
   }
 
-  private failure(thrown: unknown, where: string, timedOut: boolean, timeoutMs: number): CgmError {
+  private failure(
+    thrown: unknown,
+    where: string,
+    timedOut: boolean,
+    timeoutMs: number,
+    maxBytes: number,
+  ): CgmError {
     if (timedOut) return new CgmError('TIMEOUT', `${where}: no answer within ${timeoutMs} ms`);
     const code = axios.isAxiosError(thrown) ? (thrown.code ?? '') : '';
+    const reason = thrown instanceof Error ? thrown.message : String(thrown);
+    if (code === 'ERR_BAD_RESPONSE' && reason.startsWith('maxContentLength')) {
+      return new CgmError('PROTOCOL', `${where}: the answer is larger than ${maxBytes} bytes`);
+    }
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
       return new CgmError('TIMEOUT', `${where}: timed out (${code})`);
     }
-    const reason = thrown instanceof Error ? thrown.message : String(thrown);
     return new CgmError('NETWORK', this.redactor.clean(`${where}: ${code || reason}`));
   }
+}
+
+/** Why a cancelled request ended: the canceller's CgmError, or a plain NETWORK one. */
+function cancellation(signal: AbortSignal, where: string): CgmError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof CgmError) return reason;
+  return new CgmError('NETWORK', `${where}: cancelled`, { retryable: false });
 }
 
 /** The transport a provider client uses: the host's shared one, or its own with the account's timeout. */
@@ -166,9 +212,12 @@ export function looksLikeHtml(text: string): boolean {
   return /^\s*</.test(text);
 }
 
-/** A body as JSON, or undefined when it is empty or not JSON (HTML pages, truncation). */
+/**
+ * A body as JSON, or undefined when it is empty, not JSON (HTML pages, truncation), or nested too
+ * deep or too big to parse safely (`ANSWER_JSON_LIMITS`).
+ */
 export function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
+  if (text.trim() === '' || jsonShapeProblem(text, ANSWER_JSON_LIMITS)) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {

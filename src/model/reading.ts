@@ -1,3 +1,5 @@
+import { CgmError } from './errors';
+import { checkMgdl, DEXCOM_RANGE, instantProblem, type MeasuringRange } from './plausible';
 import { trendArrow, type Trend } from './trend';
 
 /** The providers GlucoBridge reads from. */
@@ -80,27 +82,56 @@ export function readingToJson(reading: GlucoseReading): ReadingJson {
   return json;
 }
 
-/** Builds a reading from the measured parts, deriving mmol/L and the arrow. */
-export function makeReading(parts: {
+/** The measured parts of a reading, as a vendor gives them. */
+export interface ReadingParts {
   provider: ProviderId;
   subject: string;
   time: Date;
+  /** mg/dL as the vendor wrote it (rounded here). */
   mgdl: number;
   trend: Trend;
+  /** The vendor's own LOW/HIGH mark (Dexcom 39/401, Libre isLow/isHigh). */
   limit?: 'low' | 'high';
-}): GlucoseReading {
-  const mgdl = Math.round(parts.mgdl);
+}
+
+/** How `makeReading` judges the parts (see `plausible.ts`). */
+export interface ReadingRules {
+  /** The vendor's measuring range in mg/dL (default Dexcom's 39–401). */
+  range?: MeasuringRange;
+  /** The vendor's names of the fields, for the message (default `time` and `mgdl`). */
+  fields?: { time?: string; mgdl?: string };
+  /** The host clock in epoch ms (default `Date.now()`). */
+  now?: number;
+}
+
+/**
+ * Builds a reading from the measured parts, deriving mmol/L and the arrow. The one door every reading
+ * comes through: an instant before 2000 or more than a day ahead of the host clock, or a value that
+ * is not a finite mg/dL in the vendor's range, is refused with a `CgmError` PROTOCOL naming the field
+ * (`detail.field`). The result always has an integer `mgdl` in 39–401 (`limit` set at the ends).
+ */
+export function makeReading(parts: ReadingParts, rules: ReadingRules = {}): GlucoseReading {
+  const timeField = rules.fields?.time ?? 'time';
+  const mgdlField = rules.fields?.mgdl ?? 'mgdl';
+  const late = instantProblem(parts.time, rules.now);
+  if (late) throw refusal(timeField, late);
+  const value = checkMgdl(parts.mgdl, parts.limit, rules.range ?? DEXCOM_RANGE);
+  if (!value.ok) throw refusal(mgdlField, value.problem);
   const reading: GlucoseReading = {
     provider: parts.provider,
     subject: parts.subject,
     time: parts.time,
-    mgdl,
-    mmol: mgdlToMmol(mgdl),
+    mgdl: value.mgdl,
+    mmol: mgdlToMmol(value.mgdl),
     trend: parts.trend,
     arrow: trendArrow(parts.trend),
   };
-  if (parts.limit) reading.limit = parts.limit;
+  if (value.limit) reading.limit = value.limit;
   return reading;
+}
+
+function refusal(field: string, problem: string): CgmError {
+  return new CgmError('PROTOCOL', `${field} ${problem}`, { detail: { field } });
 }
 
 /** Dexcom writes the sensor's LOW as 39 and HIGH as 401: placeholders, not measurements. */

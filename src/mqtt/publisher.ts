@@ -86,7 +86,11 @@ export class MqttPublisher {
   private readonly redactor = new Redactor();
   private readonly queue: JobQueue;
   private readonly subjects = new Map<string, SubjectState>();
-  /** Retained data topics acknowledged by the broker, per topic: what a sync restores if it is gone. */
+  /**
+   * Retained status topics acknowledged by the broker (the account's problem), per topic: what a sync
+   * restores if the broker lost it. Readings and measurements are not kept here: publishing one again
+   * would deliver it to every subscriber a second time, as if it were new (one delivery per reading).
+   */
   private readonly published = new Map<string, { key: string; payload: string }>();
   private keep: Set<string> | undefined;
 
@@ -542,11 +546,14 @@ export class MqttPublisher {
     return 'ok';
   }
 
-  /** Keeps the retained data of registered subjects, so a sync can restore what a broker lost. */
+  /**
+   * Keeps the retained problem topic of registered subjects, so a sync can restore it when a broker
+   * lost it. A reading's topics are not restored: a broker that forgot them gets the next reading.
+   */
   private remember(message: MqttMessage): void {
     if (!message.retain || !message.topic.startsWith(`${this.topics.base}/`)) return;
-    const key = message.topic.slice(this.topics.base.length + 1).split('/')[0] ?? '';
-    if (!this.subjects.has(key)) return;
+    const [key = '', leaf] = message.topic.slice(this.topics.base.length + 1).split('/');
+    if (!this.subjects.has(key) || leaf !== LEAF.problem) return;
     if (message.payload === '') this.published.delete(message.topic);
     else this.published.set(message.topic, { key, payload: message.payload });
   }

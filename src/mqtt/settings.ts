@@ -1,14 +1,15 @@
 import { z } from 'zod';
+import { urlProblem } from '../config';
 
 /** How to reach the broker and where to publish: the `mqtt` block of the bridge and of Homebridge. */
 export const mqttSettingsSchema = z.object({
   /** Without a URL the bridge starts its own embedded broker. */
   url: z
     .string()
-    .regex(
-      /^(mqtts?|wss?|tcp):\/\/\S+$/,
-      'mqtt.url must look like mqtt://host:1883 (or mqtts://, ws://, wss://)',
-    )
+    .superRefine((text, ctx) => {
+      const problem = urlProblem(text, ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'], 'mqtt.url');
+      if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (e.g. mqtt://host:1883)` });
+    })
     .optional(),
   username: z.string().optional(),
   password: z.string().optional(),

@@ -10,10 +10,11 @@ import type { SimResponse } from './types';
  * - `html`: a proxy's HTML error page;
  * - `truncated`: a 200 whose JSON stops half-way;
  * - `malformed`: a 200 with JSON of the wrong shape;
+ * - `answer`: any answer given in `response` (an impossible reading, a huge body: hostile input);
  * - `rewrite`: the real answer, changed by `rewrite` (a reading from the future, a person missing).
  */
 export type FaultKind =
-  'timeout' | 'reset' | 'status' | 'rateLimit' | 'html' | 'truncated' | 'malformed' | 'rewrite';
+  'timeout' | 'reset' | 'status' | 'rateLimit' | 'html' | 'truncated' | 'malformed' | 'answer' | 'rewrite';
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -24,6 +25,8 @@ export interface FaultSpec {
   times?: number;
   status?: number;
   retryAfterSeconds?: number;
+  /** For `answer`: what to send (a string body as it is, anything else as JSON). */
+  response?: SimResponse;
   /** For `rewrite`: turns the simulator's own answer into the one sent. */
   rewrite?: (response: SimResponse) => SimResponse;
 }
@@ -101,6 +104,8 @@ function toAction(fault: FaultSpec): FaultAction {
         kind: 'respond',
         response: { status: 200, body: { unexpected: true, data: 'nothing you know' } },
       };
+    case 'answer':
+      return { kind: 'respond', response: fault.response ?? { status: 200, body: '' } };
     case 'rewrite':
       return { kind: 'rewrite', rewrite: fault.rewrite ?? ((response) => response) };
   }

@@ -15,6 +15,7 @@ import { Simulator } from '../../src/simulator/server';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hugeAnswerCost } from './hostile';
 
 interface Row {
   name: string;
@@ -201,7 +202,17 @@ async function bridgeMemory(): Promise<void> {
   await sim.close();
 }
 
+/** Issue 17: one 20 MB Dexcom answer (2.6 million small objects) must cost the process next to nothing. */
+async function hostileAnswer(): Promise<void> {
+  const figures = await hugeAnswerCost();
+  if (figures.outcome !== 'PROTOCOL') throw new Error(`a 20 MB answer gave ${figures.outcome}, not PROTOCOL`);
+  record('20 MB Dexcom answer: longest event-loop stall', figures.maxBlockMs, 'ms', 200, 'lower');
+  record('20 MB Dexcom answer: RSS added', figures.rssAddedMiB, 'MiB', 100, 'lower');
+  record('20 MB Dexcom answer: refused (PROTOCOL) after', figures.durationMs, 'ms', 1_000, 'lower');
+}
+
 async function main(): Promise<void> {
+  await hostileAnswer();
   await dexcomHistory();
   await libreHistory();
   await mqttThroughput();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBridgeConfig, parseBridgeConfig } from '../../src/bridge/config';
 import { CgmError } from '../../src/model/errors';
+import { runCli } from '../cli/helpers';
 
 function failure(run: () => unknown): CgmError {
   try {
@@ -114,6 +115,133 @@ describe('bridge configuration', () => {
     expect(failure(() => loadBridgeConfig(join(dir, 'none.json'))).message).to.contain('no such file');
     writeFileSync(join(dir, 'bad.json'), '{ "accounts": [ ');
     expect(failure(() => loadBridgeConfig(join(dir, 'bad.json'))).message).to.contain('is not valid JSON');
+  });
+
+  describe('issue 17, failure 6: mistakes that used to pass', () => {
+    const dexcom = (fields: Record<string, unknown>) => ({
+      accounts: [{ name: 'Anna', provider: 'dexcom', username: 'anna', password: 'pw-anna-123', ...fields }],
+    });
+
+    it('refuses a server URL that does not parse, has a bad port or a control character, naming the field', () => {
+      for (const server of [
+        'http://127.0.0.1:99999',
+        'http://[::1',
+        'http://%zz%/x',
+        'http://127.0.0.1:8080/dexcom\u0000x',
+        'http://127.0.0.1\u0000:8080',
+        'http://127.0.0.1:0',
+        'ftp://127.0.0.1',
+        'http://127.0.0.1/x?sessionId=1',
+      ]) {
+        const error = failure(() => parseBridgeConfig(dexcom({ server }), {}));
+        expect(error.code).to.equal('CONFIG');
+        expect(error.message, JSON.stringify(server)).to.match(/^accounts\[0\]\.server: server /);
+      }
+      const fine = parseBridgeConfig(dexcom({ server: 'http://[::1]:8080/dexcom/' }), {});
+      expect(fine.accounts[0]!.source.server).to.equal('http://[::1]:8080/dexcom');
+      const libre = parseBridgeConfig(
+        {
+          accounts: [
+            {
+              name: 'Mia',
+              provider: 'librelinkup',
+              server: 'https://api-{region}.example.org',
+              username: 'mia@example.org',
+              password: 'pw-mia-1234',
+            },
+          ],
+        },
+        {},
+      );
+      expect(libre.accounts[0]!.source.server).to.equal('https://api-{region}.example.org');
+    });
+
+    it('refuses a Dexcom accountId that is not a UUID or all zeros, and an account without username or id', () => {
+      for (const accountId of ['not-a-uuid', '00000000-0000-0000-0000-000000000000']) {
+        expect(failure(() => parseBridgeConfig(dexcom({ accountId }), {})).message).to.match(
+          /^accounts\[0\]\.accountId: accountId must be the account UUID/,
+        );
+      }
+      for (const username of [undefined, '', '   ']) {
+        const config = dexcom({ username });
+        expect(failure(() => parseBridgeConfig(config, {})).message, String(username)).to.equal(
+          'accounts[0].username: a Dexcom username (or accountId) is required',
+        );
+      }
+      const byId = parseBridgeConfig(
+        dexcom({ username: '', accountId: '1E4D1A2B-3C4D-4E5F-8A9B-0C1D2E3F4A5B' }),
+        {},
+      );
+      expect(byId.accounts[0]!.source).to.deep.include({ accountId: '1E4D1A2B-3C4D-4E5F-8A9B-0C1D2E3F4A5B' });
+      expect((byId.accounts[0]!.source as { username?: string }).username).to.equal(undefined);
+    });
+
+    it('refuses "Anna!" and "Anna?" (one topic) with one CONFIG error naming both', () => {
+      const error = failure(() =>
+        parseBridgeConfig(
+          {
+            accounts: [
+              { name: 'Anna!', provider: 'dexcom', username: 'a1', password: 'pw-1-xxxx' },
+              { name: 'Anna?', provider: 'dexcom', username: 'a2', password: 'pw-2-xxxx' },
+            ],
+          },
+          {},
+        ),
+      );
+      expect(error.code).to.equal('CONFIG');
+      expect(error.message).to.include('"Anna!"').and.include('"Anna?"').and.include('accounts[1].name');
+      expect(error.message.split('\n')).to.have.length(1);
+      expect(failure(() => parseBridgeConfig(dexcom({ name: '!!!' }), {})).message).to.match(
+        /^accounts\[0\]\.name: /,
+      );
+    });
+
+    it('refuses a configuration 50,000 levels deep without overflowing the stack', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gb-config-'));
+      const file = join(dir, 'deep.json');
+      writeFileSync(file, `{"accounts":${'['.repeat(50_000)}${']'.repeat(50_000)}}`);
+      const error = failure(() => loadBridgeConfig(file, {}));
+      expect(error.code).to.equal('CONFIG');
+      expect(error.message).to.contain('nests deeper than 32 levels');
+      let deep: unknown = { env: 'X' };
+      for (let i = 0; i < 50_000; i += 1) deep = { inner: deep };
+      const inMemory = failure(() => parseBridgeConfig({ accounts: [{ name: 'A', deep }] }, {}));
+      expect(inMemory.message).to.match(/^accounts\[0\]\.deep(\.inner)+: nested deeper than 32 levels/);
+      writeFileSync(file, ' '.repeat(2 * 1024 * 1024));
+      expect(failure(() => loadBridgeConfig(file, {})).message).to.contain('larger than');
+      expect(failure(() => loadBridgeConfig(dir, {})).message).to.contain('is a directory');
+    });
+
+    it('refuses a bad MQTT URL in the file or in GLUCOBRIDGE_MQTT_URL, naming it', () => {
+      const config = { ...dexcom({}), mqtt: { url: 'mqtt://127.0.0.1:70000' } };
+      expect(failure(() => parseBridgeConfig(config, {})).message).to.match(/^mqtt\.url: mqtt\.url /);
+      expect(
+        failure(() => parseBridgeConfig(dexcom({}), { GLUCOBRIDGE_MQTT_URL: 'http://broker' })).message,
+      ).to.match(/^GLUCOBRIDGE_MQTT_URL: /);
+    });
+
+    it('glucobridge bridge --config exits 2 naming the field, for each of these', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gb-config-'));
+      const cases: [unknown, RegExp][] = [
+        [dexcom({ server: 'http://127.0.0.1:99999' }), /^CONFIG: accounts\[0\]\.server: /],
+        [dexcom({ accountId: 'not-a-uuid' }), /^CONFIG: accounts\[0\]\.accountId: /],
+        [dexcom({ username: '' }), /^CONFIG: accounts\[0\]\.username: /],
+        [{ accounts: [{ a: 1 }], stateFile: 'x\u0000y' }, /^CONFIG: stateFile: /],
+      ];
+      for (const [config, message] of cases) {
+        const file = join(dir, 'glucobridge.json');
+        writeFileSync(file, JSON.stringify(config));
+        const run = await runCli(['bridge', '--config', file], {});
+        expect(run.code, run.stderr).to.equal(2);
+        expect(run.stderr).to.match(message);
+        expect(run.stderr).to.not.match(/SERVER|Maximum call stack/);
+      }
+      const deep = join(dir, 'deep.json');
+      writeFileSync(deep, `{"accounts":${'['.repeat(50_000)}${']'.repeat(50_000)}}`);
+      const run = await runCli(['bridge', '--config', deep], {});
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.match(/^CONFIG: .*deep\.json: the configuration nests deeper than 32 levels/);
+    });
   });
 
   it('takes the broker from GLUCOBRIDGE_MQTT_* over the file', () => {

@@ -173,6 +173,44 @@ describe('glucobridge read (against the simulator)', function () {
     expect(unknown.stderr).to.match(/^usage: /);
   });
 
+  it('failure 1: an impossible Dexcom reading prints one PROTOCOL line, never "Invalid time value"; good ones still print', async () => {
+    const good = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
+    for (const wt of ['Date(8640000000000001)', 'Date(99999999999999)']) {
+      sim.faults.add({
+        kind: 'answer',
+        provider: 'dexcom',
+        path: 'ReadPublisherLatestGlucoseValues',
+        response: {
+          status: 200,
+          body: [
+            { WT: wt, ST: wt, DT: wt, Value: 100, Trend: 'Flat' },
+            { WT: `Date(${good})`, ST: `Date(${good})`, DT: `Date(${good})`, Value: 123, Trend: 'Flat' },
+          ],
+        },
+      });
+      const run = await runCli(
+        ['read', '--provider', 'dexcom', '--region', 'ous', '--server', dexcomServer, '--json'],
+        dexcomEnv,
+      );
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stderr).to.match(/^PROTOCOL: .*record 0 refused: WT /);
+      expect(run.stderr.trimEnd().split('\n')).to.have.length(1);
+      expect(run.stderr).to.not.include('Invalid time value');
+      const readings = JSON.parse(run.stdout) as JsonReading[];
+      expect(readings.map((r) => [r.time, r.mgdl])).to.deep.equal([[new Date(good).toISOString(), 123]]);
+    }
+    // And the next answer from the cloud itself prints as before.
+    const next = await runCli(
+      ['read', '--provider', 'dexcom', '--region', 'ous', '--server', dexcomServer, '--json'],
+      dexcomEnv,
+    );
+    expect(next.code).to.equal(0);
+    expect(next.stderr).to.equal('');
+    expect(Date.now() - Date.parse((JSON.parse(next.stdout) as JsonReading[])[0]!.time)).to.be.below(
+      11 * 60_000,
+    );
+  });
+
   it('reports a missing password as CONFIG', async () => {
     const run = await runCli(['read', '--provider', 'librelinkup', '--server', libreServer], {});
     expect(run.code).to.equal(2);

@@ -43,6 +43,29 @@ describe('glucobridge upload', () => {
     expect(copied[0]!.subject).to.equal(OUS.username);
   });
 
+  it('refuses impossible readings with a CONFIG error naming the reading, before any request', async () => {
+    const cases: [unknown[], RegExp][] = [
+      [[{ time: '1970-01-01T00:00:00Z', mgdl: 1 }], /readings\[0\]\.time is before 2000/],
+      [[{ time: new Date().toISOString(), mgdl: 1e308 }], /readings\[0\]\.mgdl .*impossible/],
+      [
+        [
+          { time: new Date(Date.now() - 60_000).toISOString(), mgdl: 120 },
+          { time: new Date(Date.now() - 30_000).toISOString(), mgdl: 1 },
+        ],
+        /readings\[1\]\.mgdl 1 mg\/dL is outside/,
+      ],
+    ];
+    for (const [input, message] of cases) {
+      const io = fakeIo(credentials(US), JSON.stringify(input));
+      expect(await main(['upload', '--serial', US.receiver!, '--server', rig.server(US)], io)).to.equal(2);
+      expect(io.err())
+        .to.match(/^CONFIG: /)
+        .and.match(message);
+      expect(io.err()).to.not.include('Invalid time value');
+    }
+    expect(rig.sim.requests()).to.have.length(0);
+  });
+
   it('takes the receiver over only with --take-over-receiver', async () => {
     const input = JSON.stringify([{ time: new Date(Date.now() - 60_000).toISOString(), mgdl: 120 }]);
     const refused = fakeIo(credentials(US), input);

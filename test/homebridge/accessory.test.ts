@@ -71,7 +71,7 @@ describe('GlucoseAccessory (real HAP services)', () => {
     const { handler, accessory } = create({ ...MGDL, units: 'mmol' });
     handler.show(reading(120));
     expect(light(accessory).getCharacteristic(C.CurrentAmbientLightLevel).value).to.equal(6.7);
-    expect(luxFor(reading(0), 'mgdl')).to.equal(MIN_LUX);
+    expect(luxFor({ ...reading(39), mgdl: 0, mmol: 0 }, 'mgdl')).to.equal(MIN_LUX);
     expect(MIN_LUX).to.equal(light(accessory).getCharacteristic(C.CurrentAmbientLightLevel).props.minValue);
   });
 

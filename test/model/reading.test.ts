@@ -2,6 +2,10 @@ import { expect } from 'chai';
 import { dexcomLimit, makeReading, mgdlToMmol, mmolToMgdl, sortAndDedupe } from '../../src/model/reading';
 import { dexcomTrend, dexcomTrendCode, libreTrend, trendArrow } from '../../src/model/trend';
 import { CgmError, toCgmError } from '../../src/model/errors';
+import { LIBRE_RANGE, METER_RANGE } from '../../src/model/plausible';
+
+const T = Date.UTC(2026, 0, 5, 12);
+const NOW = T + 60_000;
 
 describe('model', () => {
   describe('units', () => {
@@ -72,7 +76,7 @@ describe('model', () => {
       const low = makeReading({
         provider: 'dexcom',
         subject: 'a',
-        time: new Date(0),
+        time: new Date(T),
         mgdl: 39,
         trend: 'none',
         limit: dexcomLimit(39),
@@ -84,13 +88,62 @@ describe('model', () => {
 
     it('sorts oldest first and keeps one reading per instant', () => {
       const at = (ms: number, mgdl: number) =>
-        makeReading({ provider: 'dexcom', subject: 'a', time: new Date(ms), mgdl, trend: 'flat' });
+        makeReading({ provider: 'dexcom', subject: 'a', time: new Date(T + ms), mgdl, trend: 'flat' });
       const out = sortAndDedupe([at(3, 103), at(1, 101), at(3, 113), at(2, 102)]);
-      expect(out.map((r) => [r.time.getTime(), r.mgdl])).to.deep.equal([
+      expect(out.map((r) => [r.time.getTime() - T, r.mgdl])).to.deep.equal([
         [1, 101],
         [2, 102],
         [3, 113],
       ]);
+    });
+  });
+
+  describe('reading rules (where a reading enters)', () => {
+    const parts = { provider: 'dexcom' as const, subject: 'a', trend: 'flat' as const };
+    const refusedField = (make: () => unknown): string => {
+      try {
+        make();
+      } catch (error) {
+        expect(error).to.be.instanceOf(CgmError);
+        expect((error as CgmError).code).to.equal('PROTOCOL');
+        return String((error as CgmError).detail.field);
+      }
+      throw new Error('expected the reading to be refused');
+    };
+
+    it('refuses an instant before 2000, more than a day ahead, or invalid, naming the field', () => {
+      const at = (ms: number) => () =>
+        makeReading({ ...parts, time: new Date(ms), mgdl: 100 }, { now: NOW, fields: { time: 'WT' } });
+      expect(refusedField(at(0))).to.equal('WT');
+      expect(refusedField(at(Date.UTC(1999, 11, 31, 23, 59)))).to.equal('WT');
+      expect(refusedField(at(99_999_999_999_999))).to.equal('WT');
+      expect(refusedField(at(8_640_000_000_000_001))).to.equal('WT');
+      expect(refusedField(at(NOW + 24 * 3_600_000 + 1))).to.equal('WT');
+      expect(at(Date.UTC(2000, 0, 1))().time.getTime()).to.equal(Date.UTC(2000, 0, 1));
+      expect(at(NOW + 23 * 3_600_000)().mgdl).to.equal(100);
+    });
+
+    it('refuses 0, negatives, non-finite and absurd values; keeps an integer in 39–401', () => {
+      const value = (mgdl: number) => () =>
+        makeReading({ ...parts, time: new Date(T), mgdl }, { now: NOW, fields: { mgdl: 'Value' } });
+      for (const bad of [0, -5, 0.4, Number.NaN, Infinity, -Infinity, 1e308, 38, 402, 5000]) {
+        expect(refusedField(value(bad)), String(bad)).to.equal('Value');
+      }
+      expect(value(100.4)()).to.deep.include({ mgdl: 100 });
+      expect(value(39)()).to.not.have.property('limit');
+    });
+
+    it('maps the vendor LOW/HIGH marks and values beyond 39–401 inside the sensor range', () => {
+      const make = (mgdl: number, limit?: 'low' | 'high', range = LIBRE_RANGE) =>
+        makeReading({ ...parts, time: new Date(T), mgdl, ...(limit ? { limit } : {}) }, { now: NOW, range });
+      expect(make(30, 'low')).to.deep.include({ mgdl: 39, limit: 'low' });
+      expect(make(600, 'high')).to.deep.include({ mgdl: 401, limit: 'high' });
+      expect(make(450)).to.deep.include({ mgdl: 401, limit: 'high' });
+      expect(make(25, undefined, METER_RANGE)).to.deep.include({ mgdl: 39, limit: 'low' });
+      expect(refusedField(() => make(25))).to.equal('mgdl');
+      expect(refusedField(() => make(501))).to.equal('mgdl');
+      expect(refusedField(() => make(1e308, 'high'))).to.equal('mgdl');
+      expect(refusedField(() => make(0, 'low'))).to.equal('mgdl');
     });
   });
 

@@ -334,6 +334,45 @@ describe('MqttPublisher with aedes', function () {
     expect(log.warn.args.flat().join('\n')).to.contain('lost the connection');
   });
 
+  it('issue 17: after a broker restart that lost everything, the last reading is not delivered again', async () => {
+    const port = await freePort();
+    broker = await startAedes({ port });
+    const p = publisher(broker.url);
+    p.addSubject(ANNA);
+    await p.start();
+    // A consumer like Home Assistant: it reconnects and subscribes again after the broker restarts.
+    const consumer = connect(broker.url, { reconnectPeriod: 50, clientId: 'issue17-consumer' });
+    const states: { time: string; retain: boolean }[] = [];
+    consumer.on('message', (_topic, payload, packet) =>
+      states.push({ time: (JSON.parse(payload.toString()) as { time: string }).time, retain: packet.retain }),
+    );
+    consumer.on('connect', () => void consumer.subscribeAsync('glucobridge/anna/state', { qos: 1 }));
+    await waitFor(() => consumer.connected, 'the consumer');
+    await sleep(100);
+    const before = reading('anna', 0, 104);
+    p.publishReading('anna', before);
+    await p.flush();
+    await waitFor(() => states.length === 1, 'the first reading');
+
+    await broker.close();
+    broker = await startAedes({ port });
+    await waitFor(() => p.connected && consumer.connected, 'both reconnect');
+    await p.flush();
+    await sleep(300);
+    // Discovery and the problem state come back; the reading from before the outage does not.
+    const restored = broker.received.map((m) => m.topic);
+    expect(restored).to.include('homeassistant/sensor/glucobridge_anna/glucose/config');
+    expect(restored).to.include('glucobridge/anna/problem');
+    expect(restored).to.not.include('glucobridge/anna/state');
+    const after = reading('anna', 5, 110);
+    p.publishReading('anna', after);
+    await p.flush();
+    await waitFor(() => states.length === 2, 'the next reading');
+    await sleep(100);
+    expect(states.map((s) => s.time)).to.deep.equal([before.time.toISOString(), after.time.toISOString()]);
+    await consumer.endAsync();
+  });
+
   it('stop() publishes offline and ends quickly; with the broker down it ends at once', async () => {
     broker = await startAedes();
     const p = publisher(broker.url);

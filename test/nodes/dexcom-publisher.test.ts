@@ -111,6 +111,46 @@ describe('cgm-followers and cgm-upload with a Dexcom account', () => {
     expect(statuses('up').at(-1)!.text).to.equal('CONFIG');
   });
 
+  it('refuses impossible readings (issue 17: time 0, 1 mg/dL, 1e308, a time of -1e15) before any request', async () => {
+    await load();
+    const now = Date.now();
+    const bad = [
+      { time: 0, mgdl: 1 },
+      { time: now, mgdl: 1e308 },
+      { time: -1e15, mgdl: 120 },
+      [
+        { time: new Date(now).toISOString(), mgdl: 120 },
+        { time: now + 3 * 86_400_000, mgdl: 120 },
+      ],
+    ];
+    for (const payload of bad) {
+      const caught = nextMessage('caught');
+      receive('up', { payload });
+      const error = (await caught).error as { code: string; message: string };
+      expect(error.code, JSON.stringify(payload)).to.equal('CONFIG');
+      expect(error.message).to.match(/readings\[\d\]\.(time|mgdl)/);
+    }
+    expect(clouds.sim.requests('PostReceiverEgvRecords')).to.have.length(0);
+    expect(statuses('up').at(-1)!.text).to.equal('CONFIG');
+  });
+
+  it('answers a payload 5,000 levels deep with a Catch error, and keeps working', async () => {
+    await load();
+    let deep: unknown = { time: new Date().toISOString(), mgdl: 120 };
+    for (let i = 0; i < 5_000; i += 1) deep = { inner: deep };
+    const caught = nextMessage('caught');
+    receive('up', { payload: deep });
+    expect(((await caught).error as { code: string }).code).to.equal('CONFIG');
+    let nested: unknown = [];
+    for (let i = 0; i < 5_000; i += 1) nested = [nested];
+    const again = nextMessage('caught');
+    receive('up', { payload: nested });
+    expect(((await again).error as { code: string }).code).to.equal('CONFIG');
+    const got = nextMessage('out');
+    receive('up', { payload: { time: new Date().toISOString(), mgdl: 120 } });
+    expect((await got).payload).to.include({ sent: 1 });
+  });
+
   it('CONFIG: uploads need a receiver serial', async () => {
     await load({ serial: '' });
     const caught = nextMessage('caught');

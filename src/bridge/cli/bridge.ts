@@ -62,8 +62,17 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
     embeddedBrokerPort: brokerPort,
     onReading: (key, reading) => logger.info(describeReading(key, reading, config, io)),
   });
+  const interrupted = io.interrupted ?? new Promise<void>(() => undefined);
   try {
-    await bridge.start();
+    // A stop request wins over a start still under way (a login that hangs): stop() below closes the
+    // clients, which cancels what they are waiting for, so the process ends within seconds.
+    const started = bridge.start();
+    const first = await Promise.race([started.then(() => 'started' as const), interrupted]);
+    if (first !== 'started') {
+      started.catch(() => undefined);
+      logger.info('stopping before the start finished: cancelling logins and requests');
+      return 0;
+    }
     logger.info(
       `publishing to ${bridge.brokerUrl} under ${config.mqtt.baseTopic}/ (Home Assistant: ${config.mqtt.discoveryPrefix}/)`,
     );
@@ -72,7 +81,7 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
         `watch it: mosquitto_sub -h 127.0.0.1 -p ${bridge.embeddedBroker.port} -t '${config.mqtt.baseTopic}/#' -v`,
       );
     }
-    await (io.interrupted ?? new Promise<void>(() => undefined));
+    await interrupted;
     logger.info('stopping: publishing offline and closing sessions');
     return 0;
   } finally {

@@ -13,3 +13,12 @@ export function cliLogger(io: CliIo, verbose: boolean, now: () => Date = () => n
     error: (message) => io.stderr(line('error', message)),
   };
 }
+
+/**
+ * For one-shot commands whose standard output is data (`read --json`): warnings and errors on
+ * standard error, one line each as the core wrote them (e.g. `PROTOCOL: … record 0 refused: …`).
+ */
+export function warningLogger(io: CliIo): Logger {
+  const line = (message: string) => io.stderr(`${message}\n`);
+  return { debug: () => undefined, info: () => undefined, warn: line, error: line };
+}

@@ -9,6 +9,7 @@ import {
 import { createSource } from '../../source';
 import type { SourceConfigInput } from '../../config';
 import { credentialsFromEnv, parseOptions, UsageError, type CliIo } from './io';
+import { warningLogger } from './logger';
 import { readVitaDockModule, storedVitaDockOptions } from './vitadock';
 
 export const READ_USAGE = `glucobridge read --provider dexcom|librelinkup|nightscout|vitadock [--region R | --server URL]
@@ -50,10 +51,11 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const units = parseUnits(values.units);
   const minutes = values.minutes === undefined ? undefined : parseMinutes(values.minutes);
-  const source = createSource(
-    readConfig(values, io.env),
-    values.provider === 'vitadock' ? await storedVitaDockOptions(io.env, values.state, values.name) : {},
-  );
+  const logger = warningLogger(io);
+  const source = createSource(readConfig(values, io.env), {
+    logger,
+    ...(values.provider === 'vitadock' ? await storedVitaDockOptions(io.env, values.state, values.name) : {}),
+  });
   try {
     const readings =
       minutes === undefined

@@ -5,7 +5,8 @@ import type { Redactor } from '../../http/redact';
 import { clientTransport, type HttpTransport, parseBody, type HttpResponse } from '../../http/transport';
 import { CgmError, toCgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
-import { dexcomLimit, makeReading, sortAndDedupe, type GlucoseReading } from '../../model/reading';
+import { DEXCOM_RANGE, dexcomPlaceholder } from '../../model/plausible';
+import { makeReading, sortAndDedupe, type GlucoseReading } from '../../model/reading';
 import { dexcomTrend } from '../../model/trend';
 import type {
   Cadence,
@@ -16,19 +17,22 @@ import type {
   SessionState,
   Subject,
 } from '../provider';
+import { readingsFrom, recordList } from '../records';
 import {
   DEXCOM_CADENCE,
   DEXCOM_REGION_INFO,
   ENDPOINTS,
   MAX_COUNT,
   MAX_MINUTES,
+  MAX_LOGIN_BYTES,
+  MAX_READ_BYTES,
   NULL_UUID,
   dexcomServicesUrl,
   isUuid,
 } from './constants';
 import { LoginPolicy, type LoginGate } from '../login-policy';
 import { authHint, dexcomError, type DexcomErrorContext } from './errors';
-import { glucoseRecordsSchema, idResponseSchema, type GlucoseRecord } from './schemas';
+import { glucoseRecordSchema, idResponseSchema, type GlucoseRecord } from './schemas';
 
 export interface DexcomClientOptions extends ClientOptions {
   /** Backoff for transient failures of authenticated calls (tests shorten it). */
@@ -46,6 +50,8 @@ export interface DexcomCallOptions {
   anonymous?: boolean;
   /** `false` for calls that must not be sent twice (creating a contact): no transient retry. */
   retry?: boolean;
+  /** The largest answer accepted, in bytes (default the transport's). */
+  maxBytes?: number;
 }
 
 /**
@@ -66,6 +72,8 @@ export class DexcomClient implements CgmSource {
   private readonly applicationId: string;
   private readonly accountKey: string;
   private readonly listeners = new Set<SessionListener>();
+  /** Aborted by `close()`: every request in flight ends, and no new one starts. */
+  private readonly lifetime = new AbortController();
   private accountId: string | undefined;
   private sessionId: string | undefined;
   private loginInFlight: Promise<string> | undefined;
@@ -128,8 +136,11 @@ export class DexcomClient implements CgmSource {
   }
 
   close(): Promise<void> {
-    // Dexcom has no logout; forgetting the listeners is all there is to release.
+    // Dexcom has no logout: the requests under way are cancelled and the listeners forgotten.
     this.listeners.clear();
+    if (!this.lifetime.signal.aborted) {
+      this.lifetime.abort(new CgmError('CONFIG', 'Dexcom: the client was closed', { retryable: false }));
+    }
     return Promise.resolve();
   }
 
@@ -139,6 +150,7 @@ export class DexcomClient implements CgmSource {
    * answer; anything else rejects with the mapped CgmError.
    */
   async call(endpoint: string, options: DexcomCallOptions = {}): Promise<HttpResponse> {
+    this.throwIfClosed();
     const attempt = (sessionId: string | undefined) => () => this.send(endpoint, options, sessionId);
     const run = <T>(task: () => Promise<T>) => (options.retry === false ? task() : this.retrying(task));
     if (options.anonymous) return run(attempt(undefined));
@@ -154,33 +166,53 @@ export class DexcomClient implements CgmSource {
   }
 
   private async read(minutes: number, maxCount: number): Promise<GlucoseReading[]> {
-    const response = await this.call(ENDPOINTS.readLatest, { query: { minutes, maxCount } });
-    const records = parseBody(glucoseRecordsSchema, response.json, `Dexcom ${ENDPOINTS.readLatest}`);
-    return sortAndDedupe(records.map((record) => this.toReading(record)));
+    const response = await this.call(ENDPOINTS.readLatest, {
+      query: { minutes, maxCount },
+      maxBytes: MAX_READ_BYTES,
+    });
+    const what = `Dexcom ${ENDPOINTS.readLatest}`;
+    // Each record on its own: one impossible reading is dropped (and logged), the others still count.
+    const records = recordList(response.json, 2 * MAX_COUNT, what);
+    const toReading = (record: GlucoseRecord) => this.toReading(record);
+    return sortAndDedupe(readingsFrom(records, glucoseRecordSchema, toReading, what, this.logger));
   }
 
   private toReading(record: GlucoseRecord): GlucoseReading {
     // WT is the instant; DT carries the same milliseconds plus an offset that is NOT applied.
-    const ms = (record.WT ?? record.DT)?.ms ?? 0;
-    const limit = dexcomLimit(record.Value);
-    return makeReading({
-      provider: 'dexcom',
-      subject: this.subject,
-      time: new Date(ms),
-      mgdl: record.Value,
-      trend: dexcomTrend(record.Trend),
-      ...(limit ? { limit } : {}),
-    });
+    const field = record.WT ? 'WT' : 'DT';
+    const ms = (record.WT ?? record.DT)?.ms ?? Number.NaN;
+    const limit = dexcomPlaceholder(record.Value);
+    return makeReading(
+      {
+        provider: 'dexcom',
+        subject: this.subject,
+        time: new Date(ms),
+        mgdl: record.Value,
+        trend: dexcomTrend(record.Trend),
+        ...(limit ? { limit } : {}),
+      },
+      { range: DEXCOM_RANGE, fields: { time: field, mgdl: 'Value' } },
+    );
   }
 
   private checkSubject(subject: string | undefined): void {
     if (subject !== undefined && subject !== this.subject) {
-      throw new CgmError('NOT_FOUND', `this Dexcom account is "${this.subject}", not the subject asked for`);
+      // The subject id may be the username: only a configured name is ever repeated in a message.
+      const named = this.config.name ? `"${this.config.name}"` : 'its own account holder';
+      throw new CgmError('NOT_FOUND', `this Dexcom account reads ${named} only, not the subject asked for`, {
+        hint: 'a Dexcom account has one subject: leave the subject out, or give the configured name',
+      });
     }
   }
 
+  /** After `close()`, every call rejects with the closing error. */
+  private throwIfClosed(): void {
+    const reason: unknown = this.lifetime.signal.reason;
+    if (this.lifetime.signal.aborted && reason instanceof CgmError) throw reason;
+  }
+
   private retrying<T>(task: () => Promise<T>): Promise<T> {
-    return withRetry(task, this.retry);
+    return withRetry(task, this.retry, this.lifetime.signal);
   }
 
   private async send(
@@ -198,6 +230,8 @@ export class DexcomClient implements CgmSource {
       // No body at all (Content-Length 0), as Dexcom's apps send: the transport's `null` becomes `""`.
       ...(body === undefined ? { headers: { 'Content-Type': 'application/json' } } : { body }),
       ...(this.config.timeoutMs === undefined ? {} : { timeoutMs: this.config.timeoutMs }),
+      ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+      signal: this.lifetime.signal,
     });
     if (response.status >= 200 && response.status < 300) return response;
     throw dexcomError(response, this.errorContext(endpoint, false));
@@ -281,6 +315,8 @@ export class DexcomClient implements CgmSource {
       url: `${this.baseUrl}/${endpoint}`,
       body,
       ...(this.config.timeoutMs === undefined ? {} : { timeoutMs: this.config.timeoutMs }),
+      maxBytes: MAX_LOGIN_BYTES,
+      signal: this.lifetime.signal,
     });
     if (response.status < 200 || response.status >= 300) {
       throw dexcomError(response, this.errorContext(endpoint, true));

@@ -75,6 +75,14 @@ export function isUuid(value: string): boolean {
 export const MAX_MINUTES = 1440;
 export const MAX_COUNT = 288;
 
+/**
+ * The largest read answer accepted: a full day (288 records) is about 40 KB, so 1 MiB is far above
+ * any real one, and the worst JSON of that size parses in tens of milliseconds.
+ */
+export const MAX_READ_BYTES = 1024 * 1024;
+/** A login answer is one quoted UUID (or a short error object). */
+export const MAX_LOGIN_BYTES = 64 * 1024;
+
 /** No new login after Dexcom reports too many attempts, for at least this long. */
 export const LOCKOUT_MS = 15 * 60_000;
 

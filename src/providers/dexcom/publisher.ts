@@ -1,6 +1,7 @@
 import { parseBody } from '../../http/transport';
 import { CgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
+import { checkMgdl, instantProblem, METER_RANGE } from '../../model/plausible';
 import { dexcomTrendCode, type Trend } from '../../model/trend';
 import { VERSION } from '../../version';
 import type { DexcomClient } from './client';
@@ -217,8 +218,9 @@ export class DexcomPublisher {
     const serial = this.serial;
     let skipped = 0;
     const queued = new Map<number, Egv>(this.pending.map((egv) => [egv.time, egv]));
-    for (const reading of readings) {
-      const egv = toEgv(reading);
+    // Every reading is judged before anything is queued or sent: one impossible reading refuses all.
+    const egvs = [...readings].map((reading, index) => toEgv(reading, index));
+    for (const egv of egvs) {
       if (this.sent.has(egv.time) || egv.time <= this.watermark) skipped += 1;
       else if (!queued.has(egv.time)) queued.set(egv.time, egv);
     }
@@ -285,15 +287,23 @@ export class DexcomPublisher {
   }
 }
 
-function toEgv(reading: UploadReading): Egv {
-  const time = reading.time.getTime();
-  if (!Number.isFinite(time) || !Number.isFinite(reading.mgdl)) {
-    throw new CgmError('CONFIG', 'every reading to upload needs a valid time and mg/dL value');
-  }
+/**
+ * A reading as Dexcom stores it, by the same rules as readings read from a cloud: an instant from
+ * 2000 to a day ahead, and a value some glucose device can report (20–600 mg/dL, a meter's range),
+ * stored as an integer in 39–401 (39 is LOW and 401 HIGH to every Dexcom app). Anything else is a
+ * CONFIG error naming the reading and the field.
+ */
+function toEgv(reading: UploadReading, index: number): Egv {
+  const where = `readings[${index}]`;
+  const hint = 'each reading needs a time since 2000, not in the future, and a value of 20–600 mg/dL';
+  const time = reading.time instanceof Date ? reading.time : new Date(Number.NaN);
+  const late = instantProblem(time);
+  if (late) throw new CgmError('CONFIG', `${where}.time ${late}`, { hint });
+  const value = checkMgdl(reading.mgdl, undefined, METER_RANGE);
+  if (!value.ok) throw new CgmError('CONFIG', `${where}.mgdl ${value.problem}`, { hint });
   return {
-    time: Math.floor(time / SECOND) * SECOND,
-    // The sensor's range: 39 means LOW and 401 HIGH to every Dexcom app.
-    value: Math.min(401, Math.max(39, Math.round(reading.mgdl))),
+    time: Math.floor(time.getTime() / SECOND) * SECOND,
+    value: value.mgdl,
     trend: Math.max(0, dexcomTrendCode(reading.trend ?? 'none')),
   };
 }

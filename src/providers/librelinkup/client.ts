@@ -10,7 +10,7 @@ import {
 } from '../../http/transport';
 import { CgmError, toCgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
-import { sortAndDedupe, type GlucoseReading } from '../../model/reading';
+import type { GlucoseReading } from '../../model/reading';
 import type { Cadence, CgmSource, ClientOptions, LoginInfo, SessionListener, Subject } from '../provider';
 import {
   ACCEPTABLE_STEPS,
@@ -23,11 +23,12 @@ import {
   PATHS,
   PRODUCT,
   REGION_CODE,
+  MAX_ANSWER_BYTES,
   TOKEN_MARGIN_MS,
 } from './constants';
 import { LoginPolicy, type LoginGate } from '../login-policy';
 import { libreError, type AnswerContext } from './errors';
-import { findPatient, mergeHistory, noPatients, patientName, toReading, toSubject } from './readings';
+import { findPatient, mergeHistory, noPatients, patientName, readingsOf, toSubject } from './readings';
 import {
   accountResponseSchema,
   connectionsResponseSchema,
@@ -101,7 +102,8 @@ export class LibreLinkUpClient implements CgmSource {
   private readonly gate: LoginGate;
   private knownConnections: Connection[] = [];
   private chosenPatient: string | undefined;
-  private closed = false;
+  /** Aborted by `close()`: every request in flight ends, and no new one starts. */
+  private readonly lifetime = new AbortController();
 
   constructor(
     private readonly config: LibreLinkUpConfig,
@@ -136,7 +138,9 @@ export class LibreLinkUpClient implements CgmSource {
   async latest(subject?: string): Promise<GlucoseReading | null> {
     const connection = this.choose(await this.fetchConnections(), subject);
     const current = connection.glucoseMeasurement;
-    return current ? toReading(current, connection.patientId) : null;
+    if (!current) return null;
+    const what = 'LibreLinkUp connections';
+    return readingsOf([current], connection.patientId, what, this.logger)[0] ?? null;
   }
 
   /** The graph (about 12 h at 5-minute spacing) plus the current value, oldest first. */
@@ -147,7 +151,8 @@ export class LibreLinkUpClient implements CgmSource {
     const patient = await this.resolvePatient(options.subject);
     const body = await this.authed(PATHS.graph(patient), graphResponseSchema, 'LibreLinkUp graph', patient);
     const since = Date.now() - options.minutes * 60_000;
-    return mergeHistory(body.data.graphData, body.data.connection.glucoseMeasurement, patient, since);
+    const current = body.data.connection.glucoseMeasurement;
+    return mergeHistory(body.data.graphData, current, patient, since, this.logger);
   }
 
   /** Scans and alarm readings of about 14 days (events, not a 5-minute series), oldest first. */
@@ -159,7 +164,7 @@ export class LibreLinkUpClient implements CgmSource {
       'LibreLinkUp logbook',
       patient,
     );
-    return sortAndDedupe(body.data.map((record) => toReading(record, patient)));
+    return readingsOf(body.data, patient, 'LibreLinkUp logbook', this.logger);
   }
 
   /** The follower's alarm thresholds for a patient. */
@@ -215,8 +220,10 @@ export class LibreLinkUpClient implements CgmSource {
   }
 
   close(): Promise<void> {
-    this.closed = true;
     this.listeners.clear();
+    if (!this.lifetime.signal.aborted) {
+      this.lifetime.abort(new CgmError('CONFIG', 'LibreLinkUp: the client was closed', { retryable: false }));
+    }
     return Promise.resolve();
   }
 
@@ -328,15 +335,24 @@ export class LibreLinkUpClient implements CgmSource {
     context: Omit<AnswerContext, 'redactor' | 'version'>,
     policy = this.retry,
   ): Promise<{ response: HttpResponse; error: CgmError | undefined }> {
-    if (this.closed) throw new CgmError('CONFIG', 'LibreLinkUp: the client was closed');
+    const { signal } = this.lifetime;
     const full: AnswerContext = { ...context, redactor: this.transport.redactor, version: this.version };
-    const timed = this.config.timeoutMs ? { ...request, timeoutMs: this.config.timeoutMs } : request;
-    const response = await withRetry(async () => {
-      const answer = await this.transport.send(timed);
-      const error = libreError(answer, full);
-      if (error && isTransient(error)) throw error;
-      return answer;
-    }, policy);
+    const sent: HttpRequest = {
+      ...request,
+      ...(this.config.timeoutMs ? { timeoutMs: this.config.timeoutMs } : {}),
+      maxBytes: MAX_ANSWER_BYTES,
+      signal,
+    };
+    const response = await withRetry(
+      async () => {
+        const answer = await this.transport.send(sent);
+        const error = libreError(answer, full);
+        if (error && isTransient(error)) throw error;
+        return answer;
+      },
+      policy,
+      signal,
+    );
     return { response, error: libreError(response, full) };
   }
 
@@ -363,8 +379,9 @@ export class LibreLinkUpClient implements CgmSource {
   }
 
   private async loginSteps(): Promise<LibreSession> {
-    // A login sent twice after a lost answer is harmless; more could look like an attack.
-    const policy = { ...this.retry, attempts: Math.min(this.retry.attempts, 2) };
+    // One POST per login attempt: a password is never sent again inside the client (a 500 or a lost
+    // answer included); when to try again is the login policy's decision.
+    const policy = { ...this.retry, attempts: 1 };
     const visited = new Set([this.region]);
     let hops = 0;
     const accepted: string[] = [];
@@ -463,6 +480,12 @@ export class LibreLinkUpClient implements CgmSource {
   private adoptTicket(ticket: Ticket | undefined): void {
     const session = this.session;
     if (!ticket || !session || ticket.token === session.token) return;
+    // A ticket already expired (or about to) is ignored: switching to it would only force a password
+    // login on the next call, on every poll.
+    if (!isUsable({ ...session, expires: ticket.expires }, Date.now(), TOKEN_MARGIN_MS)) {
+      this.logger.debug('LibreLinkUp: ignored a refreshed ticket that has already expired');
+      return;
+    }
     this.transport.redactor.add(ticket.token);
     this.session = { ...session, token: ticket.token, expires: ticket.expires };
     this.emitSession();

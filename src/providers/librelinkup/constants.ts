@@ -60,6 +60,12 @@ export const PATHS = {
 /** Steps a client may accept for the user when told to; `verifyEmail` needs the person. */
 export const ACCEPTABLE_STEPS: ReadonlySet<string> = new Set(['tou', 'pp']);
 
+/**
+ * The largest answer accepted: a graph (about 50 KB) or a logbook of two weeks is far below 2 MiB,
+ * and the worst JSON of that size parses in well under a second.
+ */
+export const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
+
 /** Tokens are considered spent this long before their stated expiry (clock skew, slow requests). */
 export const TOKEN_MARGIN_MS = 60_000;
 

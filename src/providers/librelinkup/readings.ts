@@ -1,21 +1,51 @@
 import { CgmError } from '../../model/errors';
+import type { Logger } from '../../model/logger';
+import { LIBRE_RANGE } from '../../model/plausible';
 import { makeReading, sortAndDedupe, type GlucoseReading } from '../../model/reading';
 import { libreTrend } from '../../model/trend';
 import { chooseSubject, type Subject } from '../../model/subject';
-import type { Connection, Measurement } from './schemas';
-import { requireFactoryTimestamp } from './timestamp';
+import { readingsFrom } from '../records';
+import { measurementSchema, type Connection, type Measurement } from './schemas';
+import { parseFactoryTimestamp } from './timestamp';
 
-/** A LibreLinkUp record as a reading: the time from FactoryTimestamp (UTC), the value from mg/dL. */
+/**
+ * A LibreLinkUp record as a reading: the time from FactoryTimestamp (UTC), the value from mg/dL,
+ * isLow/isHigh as the sensor's LO/HI. Throws PROTOCOL naming the field when the rules refuse it.
+ */
 export function toReading(record: Measurement, patientId: string): GlucoseReading {
   const limit = record.isLow ? 'low' : record.isHigh ? 'high' : undefined;
-  return makeReading({
-    provider: 'librelinkup',
-    subject: patientId,
-    time: requireFactoryTimestamp(record.FactoryTimestamp, 'LibreLinkUp record'),
-    mgdl: record.ValueInMgPerDl,
-    trend: libreTrend(record.TrendArrow),
-    ...(limit ? { limit } : {}),
-  });
+  const time = parseFactoryTimestamp(record.FactoryTimestamp);
+  if (!time) {
+    throw new CgmError(
+      'PROTOCOL',
+      `FactoryTimestamp "${record.FactoryTimestamp.slice(0, 40)}" is unreadable`,
+      {
+        detail: { field: 'FactoryTimestamp' },
+      },
+    );
+  }
+  return makeReading(
+    {
+      provider: 'librelinkup',
+      subject: patientId,
+      time,
+      mgdl: record.ValueInMgPerDl,
+      trend: libreTrend(record.TrendArrow),
+      ...(limit ? { limit } : {}),
+    },
+    { range: LIBRE_RANGE, fields: { time: 'FactoryTimestamp', mgdl: 'ValueInMgPerDl' } },
+  );
+}
+
+/** Records of an answer as readings, oldest first; a refused one is dropped with one log line. */
+export function readingsOf(
+  records: readonly unknown[],
+  patientId: string,
+  what: string,
+  logger: Logger,
+): GlucoseReading[] {
+  const toOne = (record: Measurement) => toReading(record, patientId);
+  return sortAndDedupe(readingsFrom(records, measurementSchema, toOne, what, logger));
 }
 
 /**
@@ -23,13 +53,14 @@ export function toReading(record: Measurement, patientId: string): GlucoseReadin
  * it comes last so that, at an equal instant, its trend wins.
  */
 export function mergeHistory(
-  graph: readonly Measurement[],
-  current: Measurement | null | undefined,
+  graph: readonly unknown[],
+  current: unknown,
   patientId: string,
   sinceMs: number,
+  logger: Logger,
 ): GlucoseReading[] {
   const records = current ? [...graph, current] : [...graph];
-  return sortAndDedupe(records.map((r) => toReading(r, patientId))).filter(
+  return readingsOf(records, patientId, 'LibreLinkUp graph', logger).filter(
     (r) => r.time.getTime() >= sinceMs,
   );
 }

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 
+/** About 12 h at 5-minute spacing is 144 points; far more is not a real graph. */
+export const MAX_GRAPH_POINTS = 2_000;
+/** About 14 days of scans and alarms; far more is not a real logbook. */
+export const MAX_LOGBOOK_ENTRIES = 10_000;
+
 // Only the fields the client uses are required; everything else passes untouched, because the
 // service adds fields freely and a new one must never break a reading.
 
@@ -8,7 +13,8 @@ export const measurementSchema = z.object({
   FactoryTimestamp: z.string(),
   Timestamp: z.string().optional(),
   type: z.number().optional(),
-  ValueInMgPerDl: z.number().finite().nonnegative(),
+  /** Judged by the reading rules (`makeReading`), which name the field when they refuse it. */
+  ValueInMgPerDl: z.number(),
   /** Absent on graph points; 0 or missing means none. */
   TrendArrow: z.number().nullish(),
   MeasurementColor: z.number().optional(),
@@ -53,7 +59,8 @@ export const connectionSchema = z
     targetHigh: z.number().optional(),
     uom: z.number().optional(),
     alarmRules: alarmRulesSchema.nullish(),
-    glucoseMeasurement: measurementSchema.nullish(),
+    // Checked on its own when read (a broken current value must not cost the list of patients).
+    glucoseMeasurement: z.unknown().optional(),
   })
   .loose();
 export type Connection = z.infer<typeof connectionSchema>;
@@ -63,12 +70,15 @@ export const connectionsResponseSchema = envelopeSchema.extend({ data: z.array(c
 export const graphResponseSchema = envelopeSchema.extend({
   data: z.object({
     connection: connectionSchema,
-    graphData: z.array(measurementSchema).default([]),
+    // Points are checked one by one: a broken one is dropped, the rest still count.
+    graphData: z.array(z.unknown()).max(MAX_GRAPH_POINTS).default([]),
     activeSensors: z.array(z.unknown()).nullish(),
   }),
 });
 
-export const logbookResponseSchema = envelopeSchema.extend({ data: z.array(measurementSchema) });
+export const logbookResponseSchema = envelopeSchema.extend({
+  data: z.array(z.unknown()).max(MAX_LOGBOOK_ENTRIES),
+});
 
 export const notificationSettingsResponseSchema = envelopeSchema.extend({
   data: z.object({ connectionId: z.string(), alarmRules: alarmRulesSchema }).loose(),

@@ -30,6 +30,7 @@ import { ModuleMirror } from './mirror';
 import { glucoseReading, isMeasurementModule, resolveModule, toMeasurement } from './modules';
 import type { OAuthCredentials } from './oauth1';
 import { readPages } from './paging';
+import { dropRefused } from '../records';
 import { SignedHttp } from './signed-http';
 import {
   RECORD_SCHEMAS,
@@ -411,30 +412,44 @@ export class VitaDockClient implements CgmSource {
     const path = `/data/${module}${endpoint}`;
     const fetchPage = async (start: number, max: number) =>
       (await this.dataCall(path, { start, max, date_since: Math.floor(since) })).json;
-    return readPages(fetchPage, RECORD_SCHEMAS[module], `VitaDock ${module}${endpoint}`, this.logger);
+    const what = `VitaDock ${module}${endpoint}`;
+    const records = await readPages(fetchPage, RECORD_SCHEMAS[module], what, this.logger);
+    if (isMeasurementModule(module)) return records;
+    // Glucose records enter the local copy only when the reading rules accept them (deletions always).
+    const plausible = (record: RecordOf[M]) => {
+      if (record.active) glucoseReading(record as GlucoseRecord, this.subject);
+      return record;
+    };
+    return dropRefused(records, plausible, what, this.logger);
   }
 
   /** A signed GET of a data endpoint: retried when transient, blocked for good after a 401. */
   private async dataCall(path: string, query: Record<string, number>): Promise<HttpResponse> {
     const what = `VitaDock ${path.replace(/^\/data\//, '')}`;
-    return withRetry(async () => {
-      if (this.blocked) throw this.blocked;
-      const access = this.requireAccess();
-      await this.ensureDevice();
-      const response = await this.http.call({
-        method: 'GET',
-        path,
-        query,
-        credentials: { ...this.consumerCredentials(), token: access.token, tokenSecret: access.secret },
-      });
-      if (response.status === 200) return response;
-      const error = vitaDockError(response, what, 'data');
-      if (error.code === 'AUTH_INVALID') {
-        this.blocked = error;
-        this.logger.warn(`${what}: access token rejected; not calling VitaDock again until authorised anew`);
-      }
-      throw error;
-    }, this.retry);
+    return withRetry(
+      async () => {
+        if (this.blocked) throw this.blocked;
+        const access = this.requireAccess();
+        await this.ensureDevice();
+        const response = await this.http.call({
+          method: 'GET',
+          path,
+          query,
+          credentials: { ...this.consumerCredentials(), token: access.token, tokenSecret: access.secret },
+        });
+        if (response.status === 200) return response;
+        const error = vitaDockError(response, what, 'data');
+        if (error.code === 'AUTH_INVALID') {
+          this.blocked = error;
+          this.logger.warn(
+            `${what}: access token rejected; not calling VitaDock again until authorised anew`,
+          );
+        }
+        throw error;
+      },
+      this.retry,
+      this.http.signal,
+    );
   }
 
   private requireAccess(): Pair {

@@ -44,6 +44,8 @@ export function pushIdOf(module: VitaDockDataModule): number | undefined {
 
 /** The largest page Medisana's samples ask for ("the max objects … is 100"). */
 export const PAGE_SIZE = 100;
+/** The largest answer accepted: a page of 100 records is a few tens of KB. */
+export const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
 /** A stop for a server that ignores `start` and keeps sending full pages. */
 export const MAX_PAGES = 200;
 

@@ -2,6 +2,7 @@
 // the ones its generators, exports and clients imply (reference/vitadock.md §3).
 import { CgmError } from '../../model/errors';
 import type { Measurement, MeasurementValues } from '../../model/measurement';
+import { METER_RANGE } from '../../model/plausible';
 import { makeReading, type GlucoseReading } from '../../model/reading';
 import { GLUCOSE_MODULE, VITADOCK_DATA_MODULES, type VitaDockDataModule } from './constants';
 import type { AnyRecord, GlucoseRecord, RecordOf } from './schemas';
@@ -41,15 +42,21 @@ export function isMeasurementModule(module: VitaDockDataModule): module is Measu
   return module !== GLUCOSE_MODULE;
 }
 
-/** A glucose record as a reading: the meter gives mg/dL and no trend. */
+/**
+ * A glucose record as a reading: the meter gives mg/dL and no trend. Throws PROTOCOL naming the field
+ * when the reading rules refuse it (a meter reads about 20–600 mg/dL; beyond 39–401 it is LOW/HIGH).
+ */
 export function glucoseReading(record: GlucoseRecord, subject: string): GlucoseReading {
-  return makeReading({
-    provider: 'vitadock',
-    subject,
-    time: new Date(record.measurementDate),
-    mgdl: record.bloodGlucose,
-    trend: 'none',
-  });
+  return makeReading(
+    {
+      provider: 'vitadock',
+      subject,
+      time: new Date(record.measurementDate),
+      mgdl: record.bloodGlucose,
+      trend: 'none',
+    },
+    { range: METER_RANGE, fields: { time: 'measurementDate', mgdl: 'bloodGlucose' } },
+  );
 }
 
 const orNull = (value: number | null | undefined): number | null => value ?? null;

@@ -1,7 +1,6 @@
 import type { ZodType } from 'zod';
-import { parseBody } from '../../http/transport';
-import { CgmError } from '../../model/errors';
 import type { Logger } from '../../model/logger';
+import { dropRefused, parseRecord, recordList } from '../records';
 import { MAX_PAGES, PAGE_SIZE } from './constants';
 import type { AnyRecord } from './schemas';
 
@@ -18,15 +17,20 @@ export async function readPages<R extends AnyRecord>(
 ): Promise<R[]> {
   const byId = new Map<string, R>();
   for (let page = 0, start = 0; page < MAX_PAGES; page += 1) {
-    const body = await fetchPage(start, PAGE_SIZE);
-    if (!Array.isArray(body)) throw new CgmError('PROTOCOL', `${what}: expected a JSON array`);
+    // A page longer than ten times what was asked for is not a page: refused before it is read.
+    const body = recordList(await fetchPage(start, PAGE_SIZE), 10 * PAGE_SIZE, what);
     let fresh = 0;
-    (body as unknown[]).forEach((item, index) => {
-      const record = parseBody(schema, item, `${what} record ${start + index}`);
+    // A broken record is dropped (and logged); the rest of the page still counts.
+    for (const record of dropRefused(
+      body,
+      (item) => parseRecord(schema, item),
+      `${what} page ${page}`,
+      logger,
+    )) {
       if (!byId.has(record.id)) fresh += 1;
       // A later page may carry a newer version of a record already seen.
       byId.set(record.id, record);
-    });
+    }
     if (body.length < PAGE_SIZE || fresh === 0) return [...byId.values()];
     start += body.length;
   }

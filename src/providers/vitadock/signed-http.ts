@@ -1,5 +1,6 @@
 import type { HttpResponse, HttpTransport } from '../../http/transport';
 import { CgmError } from '../../model/errors';
+import { MAX_ANSWER_BYTES } from './constants';
 import { MonotonicTimestamps, makeNonce, signRequest, type OAuthCredentials } from './oauth1';
 
 export interface SignedCall {
@@ -19,7 +20,8 @@ export interface SignedCall {
 export class SignedHttp {
   private readonly timestamps: MonotonicTimestamps;
   private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  /** Aborted by `close()`: the request under way ends, the queued ones never start. */
+  private readonly lifetime = new AbortController();
 
   constructor(
     private readonly server: string,
@@ -30,12 +32,13 @@ export class SignedHttp {
   }
 
   call(call: SignedCall): Promise<HttpResponse> {
-    if (this.closed) return Promise.reject(new CgmError('CONFIG', 'VitaDock: the client is closed'));
+    if (this.lifetime.signal.aborted) return Promise.reject(closedError());
     const query = Object.entries(call.query ?? {})
       .map(([key, value]) => `${key}=${value}`)
       .join('&');
     const url = `${this.server}${call.path}${query ? `?${query}` : ''}`;
     return this.serial(() => {
+      if (this.lifetime.signal.aborted) return Promise.reject(closedError());
       // Signed as late as possible, so the timestamp is the moment the request leaves.
       const signed = signRequest(
         { method: call.method, url, timestamp: this.timestamps.next(), nonce: makeNonce() },
@@ -49,13 +52,20 @@ export class SignedHttp {
         url,
         headers,
         ...(call.method === 'POST' ? { rawBody: '' } : {}),
+        maxBytes: MAX_ANSWER_BYTES,
+        signal: this.lifetime.signal,
       });
     });
   }
 
-  /** Refuses new calls and waits for those under way. */
+  /** The signal every request of this client carries (retries wait on it too). */
+  get signal(): AbortSignal {
+    return this.lifetime.signal;
+  }
+
+  /** Refuses new calls, cancels the one under way, and resolves once it has ended. */
   async close(): Promise<void> {
-    this.closed = true;
+    if (!this.lifetime.signal.aborted) this.lifetime.abort(closedError());
     await this.queue.catch(() => undefined);
   }
 
@@ -64,4 +74,8 @@ export class SignedHttp {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function closedError(): CgmError {
+  return new CgmError('CONFIG', 'VitaDock: the client is closed', { retryable: false });
 }

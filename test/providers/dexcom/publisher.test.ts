@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { CgmError } from '../../../src/model/errors';
+import { CgmError } from '../../../src/model/errors';
 import { DexcomPublisher, type UploadReading } from '../../../src/providers/dexcom/publisher';
 import { tracePoint } from '../../../src/simulator/trace';
 import { JP, OUS, US, fixtureJson, rejection, startSim, type SimRig } from './helpers';
@@ -190,6 +190,32 @@ describe('DexcomPublisher against the simulator', () => {
       [401, 'doubleUp', 'high'],
       [112, 'none', undefined],
     ]);
+  });
+
+  it('refuses impossible readings before any request, naming the reading and the field', async () => {
+    const publisher = new DexcomPublisher(rig.client({ serial: SERIAL }));
+    const now = Date.now();
+    const cases: [UploadReading[], string][] = [
+      [[{ time: new Date(0), mgdl: 1 }], 'readings[0].time'],
+      [[{ time: new Date(now), mgdl: 1e308 }], 'readings[0].mgdl'],
+      [[{ time: new Date(-1e15), mgdl: 120 }], 'readings[0].time'],
+      [[{ time: new Date(now), mgdl: 1 }], 'readings[0].mgdl'],
+      [[{ time: new Date(Number.NaN), mgdl: 120 }], 'readings[0].time'],
+      [
+        [
+          { time: new Date(now), mgdl: 120 },
+          { time: new Date(now + 2 * 86_400_000), mgdl: 120 },
+        ],
+        'readings[1].time',
+      ],
+    ];
+    for (const [readings, field] of cases) {
+      const error = await rejection(publisher.upload(readings));
+      expect(error).to.be.instanceOf(CgmError).and.include({ code: 'CONFIG' });
+      expect(error.message, field).to.include(field);
+    }
+    expect(publisher.pendingCount).to.equal(0);
+    expect(rig.sim.requests()).to.have.length(0);
   });
 
   it('treats DuplicateEgvPosted as success and never posts the same reading twice', async () => {

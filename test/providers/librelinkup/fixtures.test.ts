@@ -223,7 +223,9 @@ describe('LibreLinkUp fixtures replayed through the client', () => {
     });
 
     it('reads the logbook oldest first, in mg/dL whatever the account unit, mmol/L by our one formula', async () => {
-      clock = atTime('2022-12-30T17:00:00Z');
+      // The logbook's own time: its entries are from November 2024, and a reading more than a day
+      // ahead of the clock is refused. The login fixture's token is older, so the client logs in again.
+      clock = atTime('2024-11-10T18:00:00Z');
       const { client } = await serve([
         { ...LOGIN, file: 'login-success.timoschlueter.json' },
         { ...CONNECTIONS, file: 'connections-two-patients.json' },
