@@ -196,6 +196,32 @@ describe('bridge configuration', () => {
       );
     });
 
+    it('checks uniqueness on the slug ("Anna B" and "Anna-B" share a topic); "Мария" gets a topic of her own', () => {
+      const error = failure(() =>
+        parseBridgeConfig(
+          {
+            accounts: [
+              { name: 'Anna B', provider: 'dexcom', username: 'a1', password: 'pw-1-xxxx' },
+              { name: 'Anna-B', provider: 'dexcom', username: 'a2', password: 'pw-2-xxxx' },
+            ],
+          },
+          {},
+        ),
+      );
+      expect(error.code).to.equal('CONFIG');
+      expect(error.message).to.include('"Anna B"').and.include('"Anna-B"');
+      const config = parseBridgeConfig(
+        {
+          accounts: [
+            { name: 'Мария', provider: 'dexcom', username: 'a1', password: 'pw-1-xxxx' },
+            { name: '李小龍', provider: 'dexcom', username: 'a2', password: 'pw-2-xxxx' },
+          ],
+        },
+        {},
+      );
+      expect(config.accounts.map((a) => a.name)).to.deep.equal(['Мария', '李小龍']);
+    });
+
     it('refuses a configuration 50,000 levels deep without overflowing the stack', () => {
       const dir = mkdtempSync(join(tmpdir(), 'gb-config-'));
       const file = join(dir, 'deep.json');

@@ -202,4 +202,20 @@ describe('the bridge over the account follower (issue cases, real broker)', func
       await mqtt.client.endAsync(true);
     }
   });
+
+  it('publishes a name written in Cyrillic under a transliterated topic, keeping the name Home Assistant shows', async () => {
+    const mqtt = await listen(broker.url);
+    const maria = bridge([{ ...samAccount(SAM.password), name: 'Мария' }]);
+    try {
+      await maria.start();
+      await until('her state', () => mqtt.last.get('glucobridge/mariya/state'));
+      const config = JSON.parse(mqtt.last.get('homeassistant/sensor/glucobridge_mariya/glucose/config')!) as {
+        device: { name: string };
+      };
+      expect(config.device.name).to.equal('Мария');
+    } finally {
+      await maria.stop();
+      await mqtt.client.endAsync(true);
+    }
+  });
 });

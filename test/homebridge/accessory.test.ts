@@ -10,6 +10,7 @@ import {
   type GlucoseContext,
 } from '../../homebridge/accessory';
 import { CgmError } from '../../src/model/errors';
+import { statePayload } from '../../src/mqtt/state';
 import { makeReading, type GlucoseReading } from '../../src/model/reading';
 
 const api = new HomebridgeAPI();
@@ -133,5 +134,35 @@ describe('GlucoseAccessory (real HAP services)', () => {
     expect(homeKitName('Emma')).to.equal('Emma');
     expect(homeKitName('  Zoë (kid) ')).to.equal('Zoë kid');
     expect(homeKitName('✨')).to.equal('Glucose');
+  });
+
+  it('means the same by urgent low, low and high as the MQTT state (one classify for both)', () => {
+    const limits = { urgentLow: 60, low: 80, high: 250 };
+    const descriptor = {
+      key: 'emma',
+      name: 'Emma',
+      provider: 'librelinkup' as const,
+      units: 'mgdl' as const,
+      thresholds: limits,
+      staleMinutes: 15,
+    };
+    // A Libre HIGH flag at 240 (below the high limit) and a LOW flag at 65 (above urgent low): the sensor's word wins.
+    const cases = [
+      reading(59),
+      reading(60),
+      reading(79),
+      reading(80),
+      reading(250),
+      reading(240, 0, 'high'),
+      reading(65, 0, 'low'),
+      reading(39, 0, 'low'),
+    ];
+    for (const r of cases) {
+      const { handler, accessory } = create({ units: 'mgdl', thresholds: limits });
+      handler.show(r);
+      const state = statePayload(descriptor, r, undefined, { stale: false });
+      const mqtt = [state.urgentLow, state.low, state.high].map((on) => (on ? 1 : 0));
+      expect(alerts(accessory), `${r.mgdl} ${r.limit ?? ''}`).to.deep.equal(mqtt);
+    }
   });
 });

@@ -135,10 +135,18 @@ describe('examples/*.json', () => {
       const seen = new Map<string, string>();
       client.on('message', (topic, payload) => seen.set(topic, payload.toString()));
       await client.subscribeAsync(['glucobridge/#', 'homeassistant/#']);
-      await waitFor(() => [...seen.keys()].some((t) => t.endsWith('/state')), 'retained state');
+      // mqtt out sends each message on its own: under load they arrive in any order, so wait for all three kinds.
+      const configs = () =>
+        [...seen.keys()].filter((t) => t.startsWith('homeassistant/') && t.endsWith('/config'));
+      await waitFor(
+        () =>
+          [...seen.keys()].some((t) => t.endsWith('/state')) &&
+          configs().length > 3 &&
+          seen.has('glucobridge/status'),
+        'retained state, discovery and availability',
+      );
       expect(seen.get('glucobridge/status')).to.equal('online');
-      expect([...seen.keys()].filter((t) => t.startsWith('homeassistant/') && t.endsWith('/config'))).to.not
-        .be.empty;
+      expect(configs()).to.not.be.empty;
     } finally {
       await client.endAsync();
     }

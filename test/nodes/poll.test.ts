@@ -156,4 +156,115 @@ describe('cgm-read-glucose poll mode (fake clock)', () => {
     expect(statuses('read').at(-1)).to.deep.equal({ fill: 'red', shape: 'ring', text: 'AUTH_INVALID' });
     expect(clouds.sim.requests('AuthenticatePublisherAccount').length).to.equal(1);
   });
+
+  describe('issue cases: the Home Assistant output and inputs in poll mode', () => {
+    function haFlow(extra: Record<string, unknown>, mode = 'latest') {
+      return dexcomFlow(
+        clouds.dexcomServer,
+        [
+          { id: 'inject', type: 'helper', wires: [['read']] },
+          {
+            id: 'read',
+            type: 'cgm-read-glucose',
+            name: 'Sam',
+            account: 'acct',
+            mode,
+            staleMinutes: 15,
+            homeAssistant: true,
+            outputs: 2,
+            wires: [['out'], ['ha']],
+            ...extra,
+          },
+          { id: 'out', type: 'helper' },
+          { id: 'ha', type: 'helper' },
+          { id: 'done', z: 'flow1', type: 'complete', scope: ['read'], wires: [['completed']] },
+          { id: 'completed', type: 'helper' },
+        ],
+        { timeoutMs: 120_000 },
+      );
+    }
+    const states = (got: { topic?: unknown; payload?: unknown }[]) =>
+      got
+        .filter((m) => m.topic === 'glucobridge/sam/state')
+        .map(
+          (m) =>
+            JSON.parse(m.payload as string) as {
+              delta: number | null;
+              stale: boolean;
+              time: string;
+              low: boolean;
+            },
+        );
+
+    it('keeps the delta when the same reading is read again (inject every minute, a value every 5)', async () => {
+      await helper.load(ALL_NODES, haFlow({}), dexcomCredentials());
+      const ha = collect('ha');
+      for (let minute = 0; minute < 20; minute += 1) {
+        (helper.getNode('read') as { receive(msg: object): void }).receive({ payload: minute });
+        await advance(MINUTE);
+      }
+      const published = states(ha);
+      expect(published.length).to.be.at.least(18);
+      const withDelta = published.filter((s) => s.delta !== null);
+      // Only the very first reading has no previous one.
+      expect(withDelta.length).to.be.at.least(published.length - 5);
+      expect(published.at(-1)!.delta).to.not.equal(null);
+    });
+
+    it('publishes the problem topic, and re-discovery keeps stale data stale', async () => {
+      await helper.load(ALL_NODES, haFlow({}, 'poll'), dexcomCredentials());
+      const ha = collect('ha');
+      await advance(6 * MINUTE);
+      const problems = ha.filter((m) => m.topic === 'glucobridge/sam/problem');
+      expect(problems.length).to.be.greaterThan(0);
+      expect(JSON.parse(problems.at(-1)!.payload as string)).to.include({ problem: false });
+      clouds.empty.dexcom = true;
+      await advance(20 * MINUTE);
+      expect(states(ha).at(-1)!.stale).to.equal(true);
+      ha.length = 0;
+      (helper.getNode('read') as { receive(msg: object): void }).receive({
+        topic: 'homeassistant/status',
+        payload: 'online',
+      });
+      await advance(5_000);
+      expect(ha.some((m) => String(m.topic).endsWith('/config'))).to.equal(true);
+      expect(states(ha).at(-1)!.stale).to.equal(true);
+    });
+
+    it('takes its low limit from the node (Home Assistant flags and the state agree)', async () => {
+      await helper.load(ALL_NODES, haFlow({ urgentLow: 45, low: 400, high: 401 }), dexcomCredentials());
+      expect(statuses('read').at(-1)).to.deep.equal({ fill: 'red', shape: 'ring', text: 'CONFIG' });
+      await helper.unload();
+      await helper.load(ALL_NODES, haFlow({ urgentLow: 45, low: 390, high: 400 }), dexcomCredentials());
+      const ha = collect('ha');
+      (helper.getNode('read') as { receive(msg: object): void }).receive({ payload: 1 });
+      await advance(30_000);
+      const [state] = states(ha);
+      expect(state!.low).to.equal(true);
+      const lowConfig = ha.find((m) => String(m.topic).endsWith('/low/config'));
+      expect(JSON.parse(lowConfig!.payload as string).json_attributes_template).to.include('"threshold":390');
+    });
+
+    it('an input that polls and fails reaches Catch with that message, and no Complete node', async () => {
+      await helper.load(
+        ALL_NODES,
+        haFlow({ homeAssistant: false, outputs: 1, wires: [['out']] }, 'poll'),
+        dexcomCredentials(),
+      );
+      await advance(2 * MINUTE);
+      const caught = collect('caught');
+      const completed = collect('completed');
+      clouds.sim.faults.add({ kind: 'status', status: 503, path: 'ReadPublisher', times: Infinity });
+      (helper.getNode('read') as { receive(msg: object): void }).receive({
+        payload: 'check',
+        _marker: 'mine',
+      });
+      await advance(30_000);
+      const withMine = caught.filter((m) => m._marker === 'mine');
+      expect(withMine).to.have.length(1);
+      expect((withMine[0]!.error as { code: string }).code).to.equal('SERVER');
+      expect(completed).to.have.length(0);
+      expect(caught).to.have.length(1);
+    });
+  });
 });
