@@ -242,7 +242,10 @@ describe('cgm-read-glucose poll mode (fake clock)', () => {
       const [state] = states(ha);
       expect(state!.low).to.equal(true);
       const lowConfig = ha.find((m) => String(m.topic).endsWith('/low/config'));
-      expect(JSON.parse(lowConfig!.payload as string).json_attributes_template).to.include('"threshold":390');
+      expect(
+        (JSON.parse(lowConfig!.payload as string) as { json_attributes_template: string })
+          .json_attributes_template,
+      ).to.include('"threshold":390');
     });
 
     it('an input that polls and fails reaches Catch with that message, and no Complete node', async () => {
