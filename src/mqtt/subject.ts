@@ -1,6 +1,7 @@
 import type { Thresholds } from '../config';
 import { CgmError } from '../model/errors';
 import type { GlucoseUnit, ProviderId } from '../model/reading';
+import { BRIDGE_KEY } from './topics';
 
 /** Glucose limits in mg/dL; a reading at or beyond one sets the matching flag. */
 export type { Thresholds };
@@ -56,6 +57,15 @@ export function subjectSlug(name: string): string {
       },
     );
   }
+  if (slug === BRIDGE_KEY) {
+    throw new CgmError(
+      'CONFIG',
+      `An account cannot be named "${name}": its topics belong to the bridge itself.`,
+      {
+        hint: 'Give the account another "name", such as the person\'s first name.',
+      },
+    );
+  }
   return slug;
 }
 
@@ -65,6 +75,7 @@ export function validateSubject(subject: SubjectDescriptor): void {
     throw new CgmError('CONFIG', `MQTT subject "${subject.key}": ${message}`);
   };
   if (!SLUG.test(subject.key) || subject.key.length > MAX_SLUG) fail('key must be a slug (use subjectSlug)');
+  if (subject.key === BRIDGE_KEY) fail(`key "${BRIDGE_KEY}" is the bridge's own`);
   if (subject.name.trim() === '' || subject.name.includes('@')) fail('name must be a name, not an e-mail');
   const { urgentLow, low, high } = subject.thresholds;
   if (![urgentLow, low, high].every((v) => Number.isFinite(v) && v > 0)) fail('thresholds must be positive');
