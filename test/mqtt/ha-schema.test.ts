@@ -184,7 +184,7 @@ function problems(value: unknown, table: Table, where: string, required: string[
     else if (!(key in table)) out.push(`${where}${key}: not a key Home Assistant accepts here`);
     else if (!table[key]!(v)) out.push(`${where}${key}: value ${JSON.stringify(v)} has the wrong type`);
   }
-  for (const key of required) if (!(key in (value))) out.push(`${where}${key}: required`);
+  for (const key of required) if (!(key in value)) out.push(`${where}${key}: required`);
   if (DEVICE === table) return out;
   const device = (value as { device?: Record<string, unknown> }).device;
   if (device) {
