@@ -251,11 +251,18 @@ describe('the Homebridge UI settings form in chromium', function () {
     const file = join(storage, 'config.json');
     const before = statSync(file).mtimeMs;
     await modal.locator('.modal-footer button', { hasText: /save/i }).click();
-    for (let i = 0; statSync(file).mtimeMs === before; i += 1) {
+    // The UI writes config.json in place: wait for a new, complete file.
+    let saved: { platforms: Record<string, unknown>[] } | undefined;
+    for (let i = 0; saved === undefined; i += 1) {
       if (i > 100) throw new Error('Save did not write config.json');
       await new Promise((resolve) => setTimeout(resolve, 100));
+      if (statSync(file).mtimeMs === before) continue;
+      try {
+        saved = JSON.parse(readFileSync(file, 'utf8')) as { platforms: Record<string, unknown>[] };
+      } catch {
+        // half written
+      }
     }
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { platforms: Record<string, unknown>[] };
     const block = saved.platforms.find((p) => p.platform === 'GlucoBridge')!;
     // The one field the form adds is the LibreLinkUp card's own unticked checkbox; the Dexcom accounts,
     // which have no such field, stay exactly as written (the UI used to add `acceptTerms` to every account).
