@@ -1,14 +1,20 @@
 import { EventEmitter } from 'node:events';
+import { SubjectState } from './follow/subject-state';
 import { type CgmError, stopsPolling, toCgmError } from './model/errors';
 import type { Logger } from './model/logger';
 import { silentLogger } from './model/logger';
 import type { GlucoseReading } from './model/reading';
-import type { CgmSource, SessionState } from './providers/provider';
+import type { CgmSource } from './providers/provider';
+import { failureDelay, nextPollDelay } from './schedule';
+
+export { MAX_BACKOFF_MS, MIN_POLL_INTERVAL_MS } from './schedule';
 
 export interface PollerOptions {
-  /** The subject to follow (a LibreLinkUp patient); default the source's own choice. */
+  /** The subject to follow (a provider id, e.g. a LibreLinkUp patientId); default the source's own choice. */
   subject?: string;
-  /** No new reading for this long means stale. */
+  /** The person's state, shared with the follower and hosts; by default the poller keeps its own. */
+  state?: SubjectState;
+  /** No new reading for this long means stale (continuous sensors only). */
   staleMinutes?: number;
   /** History emitted at the first start, before following (0: only the latest reading). */
   initialHistoryMinutes?: number;
@@ -23,27 +29,33 @@ export interface StaleInfo {
   ageMs: number | undefined;
 }
 
-/** Never ask a cloud more often than this, whatever the schedule says. */
-export const MIN_POLL_INTERVAL_MS = 60_000;
-/** The longest pause between attempts while a cloud keeps failing. */
-export const MAX_BACKOFF_MS = 15 * 60_000;
+/** A reading stamped further ahead of this host's clock than this is not shown (yet). */
+export const MAX_AHEAD_MS = 5 * 60_000;
+/** Polls in a row whose newest reading stays behind the last one shown before the poller follows the cloud again. */
+export const REBASE_AFTER_POLLS = 3;
 const MINUTE = 60_000;
 
 export interface PollerEvents {
+  /** A reading newer than any before, once, in order. */
   reading: [GlucoseReading];
+  /** Older readings that fill a gap after the newest was already shown (a backfill that failed at first), oldest first. */
+  backfill: [GlucoseReading[]];
   stale: [StaleInfo];
   fresh: [GlucoseReading];
   error: [CgmError];
   halted: [CgmError];
-  session: [SessionState];
 }
 
 /**
  * Follows one subject of one source: asks just after the next reading is due (not on a fixed beat),
- * fills gaps after an outage from history, emits each reading once and in order, reports stale data,
- * and stops asking when the account itself is refused (a wrong password retried locks Dexcom accounts).
+ * shows the latest value first and fills gaps after an outage from history, emits each reading once and
+ * in order, reports stale data (continuous sensors only), and stops asking when the account itself is
+ * refused. Readings stamped more than `MAX_AHEAD_MS` ahead are logged and skipped, so one bad timestamp
+ * cannot freeze the value; a cloud whose newest reading stays behind the last one shown is followed again.
+ * Login waits (locks, backoff) are the login policy's: the poller only honours their `retryAfterMs`.
  */
 export class Poller extends EventEmitter<PollerEvents> {
+  readonly state: SubjectState;
   private readonly logger: Logger;
   private readonly staleMs: number;
   private readonly jitterMs: number;
@@ -51,14 +63,15 @@ export class Poller extends EventEmitter<PollerEvents> {
   private staleTimer: NodeJS.Timeout | undefined;
   private running = false;
   private inFlight: Promise<void> | undefined;
-  private lastReading: GlucoseReading | undefined;
   private error: CgmError | undefined;
-  private isStale = false;
   private isHalted = false;
   private failures = 0;
   private misses = 0;
+  private behind = 0;
   private startedAt = 0;
-  private unsubscribe: (() => void) | undefined;
+  /** Where a gap starts whose backfill failed (the instant of the last reading before it). */
+  private gapFrom: number | undefined;
+  private readonly warnedAhead = new Set<number>();
 
   constructor(
     readonly source: CgmSource,
@@ -68,14 +81,23 @@ export class Poller extends EventEmitter<PollerEvents> {
     this.logger = options.logger ?? silentLogger;
     this.staleMs = (options.staleMinutes ?? 15) * MINUTE;
     this.jitterMs = options.jitterMs ?? 10_000;
+    this.state =
+      options.state ??
+      new SubjectState({
+        id: options.subject ?? source.provider,
+        name: options.subject ?? source.provider,
+        slug: 'subject',
+        provider: source.provider,
+        continuous: source.cadence.continuous,
+      });
   }
 
   get last(): GlucoseReading | undefined {
-    return this.lastReading;
+    return this.state.last;
   }
 
   get stale(): boolean {
-    return this.isStale;
+    return this.state.stale;
   }
 
   get lastError(): CgmError | undefined {
@@ -95,12 +117,12 @@ export class Poller extends EventEmitter<PollerEvents> {
     return this.options.subject;
   }
 
+  /** Starts (or resumes after `stop`, keeping what was shown) polling at once. */
   start(): void {
     if (this.running) return;
     this.running = true;
     this.isHalted = false;
     this.startedAt = Date.now();
-    this.unsubscribe = this.source.onSession((state) => this.emit('session', state));
     this.armStaleTimer();
     this.schedule(0);
   }
@@ -109,12 +131,10 @@ export class Poller extends EventEmitter<PollerEvents> {
     this.running = false;
     clearTimeout(this.timer);
     clearTimeout(this.staleTimer);
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
     await this.inFlight;
   }
 
-  /** Polls at once (an input message, a push notification), then keeps the schedule. */
+  /** Polls at once (an input message, a push notification), then keeps the schedule. Never rejects. */
   async pollNow(): Promise<void> {
     if (this.inFlight) return this.inFlight;
     clearTimeout(this.timer);
@@ -124,7 +144,9 @@ export class Poller extends EventEmitter<PollerEvents> {
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     if (!this.running || this.isHalted) return;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    // A non-number (from a bad timestamp) must never become "at once, forever".
+    const delay = Number.isFinite(delayMs) ? Math.max(0, delayMs) : MINUTE;
+    this.timer = setTimeout(() => void this.tick(), delay);
   }
 
   private tick(): Promise<void> {
@@ -138,13 +160,22 @@ export class Poller extends EventEmitter<PollerEvents> {
   private async poll(): Promise<void> {
     let next: number;
     try {
-      const fresh = await this.fetchNew();
+      const { fresh, backfill } = await this.fetchNew();
+      // A request that finished after stop(): its result belongs to nobody now.
+      if (!this.running) return;
       this.failures = 0;
       this.error = undefined;
       if (fresh.length > 0) this.misses = 0;
       else this.misses += 1;
+      if (backfill.length > 0) this.emit('backfill', backfill);
       for (const reading of fresh) this.accept(reading);
-      next = this.nextDelay();
+      next = nextPollDelay({
+        cadence: this.source.cadence,
+        last: this.state.last?.time.getTime(),
+        misses: this.misses,
+        now: Date.now(),
+        jitterMs: Math.round(Math.random() * this.jitterMs),
+      });
     } catch (thrown) {
       next = this.fail(toCgmError(thrown));
     }
@@ -152,56 +183,114 @@ export class Poller extends EventEmitter<PollerEvents> {
     if (next >= 0) this.schedule(next);
   }
 
-  /** Readings newer than the last one emitted, oldest first: the latest, plus history when there is a gap. */
-  private async fetchNew(): Promise<GlucoseReading[]> {
+  /**
+   * The latest reading first (so a failing history never hides it), then history when there is a gap:
+   * `fresh` are newer than anything shown, oldest first; `backfill` fills an earlier gap.
+   */
+  private async fetchNew(): Promise<{ fresh: GlucoseReading[]; backfill: GlucoseReading[] }> {
     const subject = this.options.subject;
-    const { readingIntervalMs, lagMs, maxHistoryMinutes } = this.source.cadence;
-    const since = this.lastReading?.time.getTime();
+    const { readingIntervalMs, maxHistoryMinutes } = this.source.cadence;
     const now = Date.now();
-    let minutes = 0;
-    if (since === undefined) minutes = this.options.initialHistoryMinutes ?? 0;
-    else if (now - since > readingIntervalMs * 2 + lagMs) minutes = Math.ceil((now - since) / MINUTE) + 1;
-    minutes = Math.min(minutes, maxHistoryMinutes);
-    const found: GlucoseReading[] = [];
-    if (minutes > 0) {
-      const history = await this.source.history(subject === undefined ? { minutes } : { minutes, subject });
-      found.push(...history);
-      if (history.length > 0)
-        this.logger.debug(`backfilled ${history.length} readings from the last ${minutes} min`);
+    const since = this.state.last?.time.getTime();
+    const latestAnswer = await this.source.latest(subject);
+    const latest = latestAnswer && this.inTime(latestAnswer, now) ? latestAnswer : null;
+
+    if (latest && since !== undefined && this.fellBehind(latest, since)) return { fresh: [], backfill: [] };
+
+    const initialMinutes = this.options.initialHistoryMinutes ?? 0;
+    const gapStart = this.gapFrom ?? since;
+    const gap =
+      since === undefined
+        ? initialMinutes > 0
+        : this.gapFrom !== undefined ||
+          (latest !== null && latest.time.getTime() - since > readingIntervalMs * 1.5);
+    let history: GlucoseReading[] = [];
+    if (gap) {
+      const minutes =
+        since === undefined
+          ? Math.min(initialMinutes, maxHistoryMinutes)
+          : Math.min(maxHistoryMinutes, Math.ceil((now - (gapStart ?? since)) / MINUTE) + 1);
+      try {
+        history = (
+          await this.source.history(subject === undefined ? { minutes } : { minutes, subject })
+        ).filter((reading) => this.inTime(reading, now));
+        if (history.length > 0)
+          this.logger.debug(`backfilled ${history.length} readings from the last ${minutes} min`);
+        this.gapFrom = undefined;
+      } catch (thrown) {
+        const error = toCgmError(thrown);
+        if (stopsPolling(error)) throw error;
+        if (since !== undefined && this.gapFrom === undefined) this.gapFrom = since;
+        this.logger.warn(
+          `backfill of the last ${minutes} min failed (${error.code}); showing the latest value, filling the gap later`,
+        );
+      }
     }
-    const latest = await this.source.latest(subject);
-    if (latest) found.push(latest);
+
     const byTime = new Map<number, GlucoseReading>();
-    for (const reading of found) {
-      const t = reading.time.getTime();
-      if (since === undefined || t > since) byTime.set(t, reading);
+    for (const reading of latest ? [...history, latest] : history)
+      byTime.set(reading.time.getTime(), reading);
+    const sorted = [...byTime.values()].sort((a, b) => a.time.getTime() - b.time.getTime());
+    if (since === undefined) return { fresh: initialMinutes > 0 ? sorted : sorted.slice(-1), backfill: [] };
+    return {
+      fresh: sorted.filter((r) => r.time.getTime() > since),
+      backfill:
+        gapStart === undefined
+          ? []
+          : sorted.filter((r) => r.time.getTime() > gapStart && r.time.getTime() < since),
+    };
+  }
+
+  /** False (logged once per instant) for a reading stamped too far ahead of this host's clock. */
+  private inTime(reading: GlucoseReading, now: number): boolean {
+    const time = reading.time.getTime();
+    if (Number.isFinite(time) && time <= now + MAX_AHEAD_MS) return true;
+    if (!this.warnedAhead.has(time)) {
+      if (this.warnedAhead.size > 100) this.warnedAhead.clear();
+      this.warnedAhead.add(time);
+      const when = Number.isFinite(time) ? reading.time.toISOString() : 'an invalid time';
+      this.logger.warn(
+        `a reading stamped ${when} is ahead of this host's clock by more than ${MAX_AHEAD_MS / MINUTE} min; ` +
+          'not shown (check the clocks)',
+      );
     }
-    const fresh = [...byTime.values()].sort((a, b) => a.time.getTime() - b.time.getTime());
-    // At the first start without history, only the newest counts: older ones are not "new".
-    return since === undefined && !this.options.initialHistoryMinutes ? fresh.slice(-1) : fresh;
+    return false;
+  }
+
+  /**
+   * True while the cloud's newest reading is older than the last one shown; after `REBASE_AFTER_POLLS`
+   * such polls that reading becomes the current one again (the cloud is the truth).
+   */
+  private fellBehind(latest: GlucoseReading, since: number): boolean {
+    if (latest.time.getTime() >= since) {
+      this.behind = 0;
+      return false;
+    }
+    this.behind += 1;
+    if (this.behind < REBASE_AFTER_POLLS) return true;
+    this.behind = 0;
+    this.gapFrom = undefined;
+    this.logger.warn(
+      `the cloud's newest reading (${latest.time.toISOString()}) stays older than the last one shown ` +
+        `(${new Date(since).toISOString()}); following the cloud again`,
+    );
+    this.state.rebase(latest);
+    this.emitReading(latest);
+    return true;
   }
 
   private accept(reading: GlucoseReading): void {
-    this.lastReading = reading;
-    this.emit('reading', reading);
-    if (this.isStale && Date.now() - reading.time.getTime() <= this.staleMs) {
-      this.isStale = false;
-      this.emit('fresh', reading);
-    }
-    this.armStaleTimer();
+    if (!this.state.accept(reading)) return;
+    this.emitReading(reading);
   }
 
-  /** Just after the next reading is due; when it is late, every minute for a while, then gently less often. */
-  private nextDelay(): number {
-    const { latestIntervalMs, lagMs } = this.source.cadence;
-    const jitter = Math.round(Math.random() * this.jitterMs);
-    const last = this.lastReading?.time.getTime();
-    if (last !== undefined) {
-      const due = last + latestIntervalMs + lagMs + jitter - Date.now();
-      if (due >= MIN_POLL_INTERVAL_MS) return due;
-    }
-    const lateFactor = this.misses <= 5 ? 1 : Math.min(5, this.misses - 4);
-    return MIN_POLL_INTERVAL_MS * lateFactor + jitter;
+  private emitReading(reading: GlucoseReading): void {
+    // Fresh again before the reading goes out, so hosts render it as fresh at once.
+    const freshAgain = this.state.stale && Date.now() - reading.time.getTime() <= this.staleMs;
+    if (freshAgain) this.state.setStale(false);
+    this.emit('reading', reading);
+    if (freshAgain) this.emit('fresh', reading);
+    this.armStaleTimer();
   }
 
   /** Reports the failure; returns the delay before the next attempt, or -1 when polling stops. */
@@ -210,37 +299,33 @@ export class Poller extends EventEmitter<PollerEvents> {
     this.failures += 1;
     if (this.listenerCount('error') > 0) this.emit('error', error);
     else this.logger.warn(`${error.code}: ${error.message}`);
-    if (error.code === 'ACCOUNT_LOCKED' && error.retryAfterMs !== undefined) {
-      // Locked for a while: wait out the lock in one step rather than knocking on the door.
-      this.logger.warn(`account locked; next attempt in ${Math.ceil(error.retryAfterMs / MINUTE)} min`);
-      return Math.max(error.retryAfterMs, MIN_POLL_INTERVAL_MS);
-    }
     if (stopsPolling(error)) {
       this.isHalted = true;
       this.emit('halted', error);
       this.logger.error(`polling stopped: ${error.code}${error.hint ? ` (${error.hint})` : ''}`);
       return -1;
     }
-    const backoff = Math.min(MAX_BACKOFF_MS, MIN_POLL_INTERVAL_MS * 2 ** (this.failures - 1));
-    const jittered = Math.round(backoff * (0.75 + Math.random() * 0.25));
-    return Math.max(jittered, error.retryAfterMs ?? 0, MIN_POLL_INTERVAL_MS);
+    return failureDelay(this.failures, error);
   }
 
   private armStaleTimer(): void {
     clearTimeout(this.staleTimer);
-    if (!this.running) return;
-    const from = this.lastReading?.time.getTime() ?? this.startedAt;
-    const wait = Math.max(0, from + this.staleMs - Date.now()) + 1;
+    if (!this.running || !this.state.continuous) return;
+    const from = this.state.last?.time.getTime() ?? this.startedAt;
+    const wait = Math.min(Math.max(0, from + this.staleMs - Date.now()), 24 * 60 * MINUTE) + 1;
     this.staleTimer = setTimeout(() => this.checkStale(), wait);
   }
 
   private checkStale(): void {
-    if (!this.running || this.isStale) return;
-    const last = this.lastReading;
+    if (!this.running || this.state.stale || !this.state.continuous) return;
+    const last = this.state.last;
     const from = last?.time.getTime() ?? this.startedAt;
     const age = Date.now() - from;
-    if (age <= this.staleMs) return;
-    this.isStale = true;
+    if (age <= this.staleMs) {
+      this.armStaleTimer();
+      return;
+    }
+    this.state.setStale(true);
     this.emit('stale', {
       subject: this.options.subject ?? last?.subject,
       last,

@@ -3,11 +3,12 @@ import type { Logger } from '../model/logger';
 import type { GlucoseReading } from '../model/reading';
 import { MqttPublisher } from '../mqtt/publisher';
 import type { ClientOptions } from '../providers/provider';
-import { createSource } from '../source';
+import { accountKey } from '../follow/account-key';
+import { FileStateStore } from '../follow/file-store';
 import { BridgeAccount } from './account';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker';
-import type { BridgeConfig } from './config';
-import { StateStore } from './state';
+import type { AccountConfig, BridgeConfig } from './config';
+import { legacyBridgeState } from './legacy-state';
 
 export interface BridgeRuntime {
   logger: Logger;
@@ -34,6 +35,7 @@ export class Bridge {
   private publisher: MqttPublisher | undefined;
   private broker: EmbeddedBroker | undefined;
   private accounts: BridgeAccount[] = [];
+  private state: FileStateStore | undefined;
   private brokerAddress = '';
 
   constructor(
@@ -74,30 +76,26 @@ export class Bridge {
     });
     this.brokerAddress = this.publisher.brokerUrl;
     await this.publisher.start();
-    const state = new StateStore(this.runtime.stateFile, logger);
-    const publisher = this.publisher;
-    this.accounts = this.config.accounts.map((account) => {
-      const prefixed = prefixLogger(logger, account.name);
-      const session = state.session(account.name);
-      const source = createSource(account.source, {
-        ...this.runtime.clientOptions,
-        logger: prefixed,
-        ...(session && session.provider === account.source.provider ? { session } : {}),
-      });
-      source.onSession((fresh) => state.saveSession(account.name, fresh));
-      return new BridgeAccount(
-        account,
-        source,
-        publisher,
-        prefixed,
-        { reading: (key, reading) => this.runtime.onReading?.(key, reading) },
-        state.subjectKeys(account.name),
-      );
+    const keys = bridgeAccountKeys(this.config.accounts);
+    const state = new FileStateStore(this.runtime.stateFile, logger, {
+      legacy: (root) => legacyBridgeState(root, this.config.accounts, keys),
     });
+    this.state = state;
+    const publisher = this.publisher;
+    this.accounts = this.config.accounts.map(
+      (account, index) =>
+        new BridgeAccount(
+          account,
+          keys[index]!,
+          state.account(keys[index]!),
+          publisher,
+          prefixLogger(logger, account.name),
+          { reading: (key, reading) => this.runtime.onReading?.(key, reading) },
+          this.runtime.clientOptions,
+        ),
+    );
+    state.keepOnly(keys);
     await Promise.all(this.accounts.map((account) => account.start()));
-    for (const account of this.accounts) {
-      if (account.subjects.length > 0) state.saveSubjectKeys(account.config.name, account.keys);
-    }
     // Accounts dropped from the configuration lose their Home Assistant entities.
     publisher.retainSubjects(this.accounts.flatMap((account) => account.keys));
   }
@@ -106,6 +104,7 @@ export class Bridge {
   async stop(): Promise<void> {
     const work = (async () => {
       await Promise.allSettled(this.accounts.map((account) => account.stop()));
+      await this.state?.flush();
       await this.publisher?.stop();
       await this.broker?.close();
     })();
@@ -119,6 +118,21 @@ export class Bridge {
     await Promise.race([work, limit]);
     clearTimeout(timer);
   }
+}
+
+/**
+ * Each account's key in the state file: its login's `accountKey`, with the name's slug added when two
+ * accounts share a login (one LibreLinkUp login, one account per child).
+ */
+export function bridgeAccountKeys(accounts: readonly AccountConfig[]): string[] {
+  const base = accounts.map((a) =>
+    accountKey(a.source.provider, a.source as unknown as Record<string, unknown>),
+  );
+  return base.map((key, index) =>
+    base.indexOf(key) === base.lastIndexOf(key)
+      ? key
+      : `${key}:${accounts[index]!.name.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`,
+  );
 }
 
 function prefixLogger(logger: Logger, name: string): Logger {

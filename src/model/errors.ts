@@ -93,12 +93,16 @@ export function toCgmError(value: unknown): CgmError {
   return new CgmError('SERVER', message, { cause: value });
 }
 
-/** Errors that must stop automatic polling until the configuration or the clock changes. */
+/**
+ * Errors that stop automatic polling until the configuration changes: a refused password, a terms step,
+ * a configuration mistake, a region the server cannot switch to. A lock (`ACCOUNT_LOCKED`) is not among
+ * them: it is waited out (see the login policy).
+ */
 export function stopsPolling(error: CgmError): boolean {
   return (
     error.code === 'AUTH_INVALID' ||
-    error.code === 'ACCOUNT_LOCKED' ||
     error.code === 'TERMS_REQUIRED' ||
-    error.code === 'CONFIG'
+    error.code === 'CONFIG' ||
+    (error.code === 'REGION_REDIRECT' && !error.retryable)
   );
 }

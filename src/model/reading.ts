@@ -1,8 +1,8 @@
 import { trendArrow, type Trend } from './trend';
 
 /** The providers GlucoBridge reads from. */
-export type ProviderId = 'dexcom' | 'librelinkup' | 'vitadock';
-export const PROVIDER_IDS: readonly ProviderId[] = ['dexcom', 'librelinkup', 'vitadock'];
+export const PROVIDER_IDS = ['dexcom', 'librelinkup', 'vitadock'] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** The display unit a user chooses; every computation stays in mg/dL. */
 export type GlucoseUnit = 'mgdl' | 'mmol';

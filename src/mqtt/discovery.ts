@@ -91,7 +91,9 @@ function trendTemplate(): string {
 function glucoseEntities(subject: SubjectDescriptor, topics: Topics): EntitySpec[] {
   const unit = unitLabel(subject.units);
   const precision = subject.units === 'mmol' ? 1 : 0;
-  const expireAfter = Math.round(subject.staleMinutes * 60);
+  // A spot-check device (a meter used a few times a day) is never "unavailable" for not measuring.
+  const expiry: Record<string, number> =
+    subject.continuous === false ? {} : { expire_after: Math.round(subject.staleMinutes * 60) };
   const state = subjectTopic(topics, subject.key, LEAF.state);
   const inUnit = (mgdl: number): number => (subject.units === 'mmol' ? mgdlToMmol(mgdl) : mgdl);
   const flag = (objectId: string, name: string, field: string, mgdl: number, icon: string): EntitySpec => ({
@@ -119,7 +121,7 @@ function glucoseEntities(subject: SubjectDescriptor, topics: Topics): EntitySpec
         state_class: 'measurement',
         unit_of_measurement: unit,
         suggested_display_precision: precision,
-        expire_after: expireAfter,
+        ...expiry,
         json_attributes_topic: state,
       },
     },
@@ -132,7 +134,7 @@ function glucoseEntities(subject: SubjectDescriptor, topics: Topics): EntitySpec
         value_template: trendTemplate(),
         device_class: 'enum',
         options: HOME_ASSISTANT_TREND_OPTIONS,
-        expire_after: expireAfter,
+        ...expiry,
         icon: 'mdi:chart-line-variant',
       },
     },

@@ -242,17 +242,26 @@ export class MqttPublisher {
     if (this.connection) this.push({ type: 'sync' });
   }
 
-  /** A new reading. Older-or-equal readings than the last one are ignored: retained state only moves forward. */
-  publishReading(key: string, reading: GlucoseReading): void {
+  /**
+   * A new reading, rendered with what the subject's state knows (`previous` for the delta, `stale`);
+   * without it, the previous reading published and not stale. Older-or-equal readings than the last one
+   * published are ignored: retained state only moves forward.
+   */
+  publishReading(
+    key: string,
+    reading: GlucoseReading,
+    status: { previous?: GlucoseReading | undefined; stale?: boolean } = {},
+  ): void {
     const state = this.subjectFor(key, 'reading');
     if (!state) return;
     if (state.last && reading.time.getTime() <= state.last.time.getTime()) {
       this.log.debug(`MQTT: reading of ${key} at ${reading.time.toISOString()} is not newer; not published`);
       return;
     }
-    const stale = this.options.now() - reading.time.getTime() > state.descriptor.staleMinutes * 60_000;
-    const messages = stateMessages(state.descriptor, reading, state.last, { stale }, this.topicOptions);
-    state.previous = state.last;
+    const previous = 'previous' in status ? status.previous : state.last;
+    const stale = status.stale ?? false;
+    const messages = stateMessages(state.descriptor, reading, previous, { stale }, this.topicOptions);
+    state.previous = previous;
     state.last = reading;
     state.stale = stale;
     this.push({ type: 'messages', messages, droppable: true, key, next: 0 });

@@ -1,7 +1,8 @@
 import type { CgmError } from '../model/errors';
 import { homeAssistantTrend } from '../model/trend';
 import type { Measurement } from '../model/measurement';
-import { mgdlToMmol, unitLabel, valueIn, type GlucoseReading, type GlucoseUnit } from '../model/reading';
+import { classify, deltaIn, deltaPerFiveMinutes } from '../follow/classify';
+import { unitLabel, valueIn, type GlucoseReading } from '../model/reading';
 import type { SubjectDescriptor } from './subject';
 import { resolveTopics, retained, subjectTopic, type MqttMessage, type TopicOptions } from './topics';
 
@@ -22,9 +23,6 @@ export const MEASUREMENT_LEAF: Record<Measurement['kind'], string> = {
   meal: 'meal',
   activity: 'activity',
 };
-
-/** Beyond this gap two readings say little about the rate of change, so the delta is unknown. */
-export const MAX_DELTA_GAP_MINUTES = 15;
 
 /** The retained JSON on `<base>/<subject>/state`. */
 export interface StatePayload {
@@ -57,30 +55,13 @@ export interface ReadingStatus {
   stale: boolean;
 }
 
-/**
- * The change per 5 minutes in the given unit, or null when it cannot be known: no previous reading,
- * not strictly older, too far back, or either value a sensor LOW/HIGH placeholder.
- */
-export function glucoseDelta(
-  reading: GlucoseReading,
-  previous: GlucoseReading | undefined,
-  unit: GlucoseUnit,
-): number | null {
-  if (!previous || reading.limit || previous.limit) return null;
-  const minutes = (reading.time.getTime() - previous.time.getTime()) / 60_000;
-  if (minutes <= 0 || minutes > MAX_DELTA_GAP_MINUTES) return null;
-  const perFive = ((reading.mgdl - previous.mgdl) / minutes) * 5;
-  // `+ 0` turns a rounded -0 into 0 so the JSON never shows "-0" to a template.
-  return (unit === 'mmol' ? mgdlToMmol(perFive) : Math.round(perFive)) + 0;
-}
-
 export function statePayload(
   subject: SubjectDescriptor,
   reading: GlucoseReading,
   previous: GlucoseReading | undefined,
   status: ReadingStatus,
 ): StatePayload {
-  const { thresholds } = subject;
+  const flags = classify(reading, subject.thresholds);
   return {
     mgdl: reading.mgdl,
     mmol: reading.mmol,
@@ -90,10 +71,10 @@ export function statePayload(
     homeAssistantTrend: homeAssistantTrend(reading.trend),
     arrow: reading.arrow,
     time: reading.time.toISOString(),
-    delta: glucoseDelta(reading, previous, subject.units),
-    low: reading.mgdl <= thresholds.low,
-    urgentLow: reading.mgdl <= thresholds.urgentLow,
-    high: reading.mgdl >= thresholds.high,
+    delta: deltaIn(deltaPerFiveMinutes(reading, previous), subject.units),
+    low: flags.low,
+    urgentLow: flags.urgentLow,
+    high: flags.high,
     stale: status.stale,
     provider: reading.provider,
     limit: reading.limit ?? null,

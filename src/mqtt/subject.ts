@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import slugify from 'slugify';
 import type { Thresholds } from '../config';
 import { CgmError } from '../model/errors';
 import type { GlucoseUnit, ProviderId } from '../model/reading';
@@ -21,6 +23,8 @@ export interface SubjectDescriptor {
   thresholds: Thresholds;
   /** After how long without a new reading the data counts as stale (also `expire_after`). */
   staleMinutes: number;
+  /** False for a spot-check device (VitaDock): never stale, no `expire_after`. Default true. */
+  continuous?: boolean;
   /** Non-glucose measurements this subject has, e.g. `['weight', 'bloodPressure']`. */
   measurementKinds?: readonly string[];
 }
@@ -29,7 +33,9 @@ const SLUG = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;
 const MAX_SLUG = 48;
 
 /**
- * The stable key of an account name: lower case, accents folded, every other run of characters one `_`.
+ * The stable key of a name: lower case, accents folded, letters of other scripts transliterated
+ * ("Мария" → `mariya`), every other run of characters one `_`. A name with no letter or digit that can
+ * be written so (Chinese, Japanese) gets `p_` and a hash of the name: stable, and the display name stays.
  * A name that looks like an e-mail address is refused rather than trimmed at the `@`: the key ends up
  * in topics and entity ids that anyone on the broker can read, and "anna.smith" from
  * "anna.smith@example.org" still identifies the person's login. The configuration must give a name.
@@ -40,23 +46,10 @@ export function subjectSlug(name: string): string {
       hint: 'Give the account a "name" such as "Anna"; the login stays in the username field.',
     });
   }
-  const slug = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, MAX_SLUG)
-    .replace(/_+$/, '');
-  if (slug === '') {
-    throw new CgmError(
-      'CONFIG',
-      'An account name needs at least one letter or digit to make an MQTT topic.',
-      {
-        hint: 'Give the account a "name" such as "Anna".',
-      },
-    );
-  }
+  const folded = [...name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '')]
+    .map((ch) => (/[\p{L}\p{N}]/u.test(ch) && !/[a-z0-9]/i.test(ch) ? transliterate(ch) : ch))
+    .join('');
+  const slug = trimSlug(folded.toLowerCase().replace(/[^a-z0-9]+/g, '_'));
   if (slug === BRIDGE_KEY) {
     throw new CgmError(
       'CONFIG',
@@ -66,7 +59,25 @@ export function subjectSlug(name: string): string {
       },
     );
   }
-  return slug;
+  if (slug !== '') return slug;
+  if (/[\p{L}\p{N}]/u.test(name)) {
+    return `p_${createHash('sha256').update(name.normalize('NFC').trim()).digest('hex').slice(0, 10)}`;
+  }
+  throw new CgmError('CONFIG', 'An account name needs at least one letter or digit to make an MQTT topic.', {
+    hint: 'Give the account a "name" such as "Anna".',
+  });
+}
+
+/** One letter of another script in Latin letters ("я" → "ya"), or "" when there is no such spelling. */
+function transliterate(ch: string): string {
+  return slugify(ch, { lower: true, strict: true, trim: true });
+}
+
+function trimSlug(slug: string): string {
+  return slug
+    .replace(/^_+|_+$/g, '')
+    .slice(0, MAX_SLUG)
+    .replace(/_+$/, '');
 }
 
 /** Checks a descriptor before it reaches a topic or Home Assistant; throws a CONFIG error. */

@@ -2,11 +2,10 @@ import type { HttpTransport } from '../http/transport';
 import type { Logger } from '../model/logger';
 import type { GlucoseReading, ProviderId } from '../model/reading';
 
-/** Someone whose glucose a source can read (a LibreLinkUp patient; the Dexcom account itself). */
-export interface Subject {
-  id: string;
-  name: string;
-}
+import type { Subject } from '../model/subject';
+import type { LoginGate } from './login-policy';
+
+export type { Subject };
 
 /** What a successful login tells a host. */
 export interface LoginInfo {
@@ -36,6 +35,11 @@ export interface Cadence {
   lagMs: number;
   /** The longest history the cloud gives. */
   maxHistoryMinutes: number;
+  /**
+   * A continuous sensor (Dexcom, Libre, Nightscout) is expected every few minutes, so its data goes
+   * stale; a spot-check device (a VitaDock meter, scale or cuff) measures when its owner does, and never does.
+   */
+  continuous: boolean;
 }
 
 export type SessionListener = (state: SessionState) => void;
@@ -63,4 +67,9 @@ export interface ClientOptions {
   transport?: HttpTransport;
   /** Tokens persisted from an earlier run, as emitted by `onSession`. */
   session?: SessionState;
+  /**
+   * Decides when a password may be sent (refusals, locks, backoff). The account follower passes one
+   * that survives restarts; without it the client keeps the same rules in memory.
+   */
+  loginGate?: LoginGate;
 }

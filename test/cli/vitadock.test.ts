@@ -54,7 +54,7 @@ async function freePort(): Promise<number> {
 }
 
 interface StoredState {
-  sessions: Record<string, { provider: string; account: string; data: Record<string, string> }>;
+  accounts: Record<string, { session?: { provider: string; account: string; data: Record<string, string> } }>;
 }
 
 describe('glucobridge vitadock authorize (in-process, against the simulator)', () => {
@@ -87,7 +87,7 @@ describe('glucobridge vitadock authorize (in-process, against the simulator)', (
 
     expect(statSync(state).mode & 0o777).to.equal(0o600);
     const stored = JSON.parse(readFileSync(state, 'utf8')) as StoredState;
-    const session = stored.sessions.Kim!;
+    const session = stored.accounts.Kim!.session!;
     expect(session.provider).to.equal('vitadock');
     expect(session.account).to.equal(vitaDockAccount(APP.key, session.data.accessToken!));
     expect(run.out()).to.contain(state);
@@ -179,7 +179,7 @@ describe('glucobridge vitadock authorize (in-process, against the simulator)', (
     expect(landed.body).to.contain('authorised');
     expect(await run.done, run.err()).to.equal(0);
     const stored = JSON.parse(readFileSync(state, 'utf8')) as StoredState;
-    expect(stored.sessions.vitadock?.data.accessToken).to.be.a('string');
+    expect(stored.accounts.vitadock?.session?.data.accessToken).to.be.a('string');
   });
 
   it('fails clearly without the application key, with a refused consent, or without a verifier', async () => {

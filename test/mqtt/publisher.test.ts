@@ -64,15 +64,15 @@ describe('MqttPublisher with aedes', function () {
     ]);
   });
 
-  it('marks an old (backfilled) reading stale and ignores one that is not newer', async () => {
+  it("renders the subject state's stale flag and ignores a reading that is not newer", async () => {
     broker = await startAedes();
-    const p = publisher(broker.url, { now: () => T0 + 60 * 60_000 });
+    const p = publisher(broker.url);
     p.addSubject(ANNA);
     await p.start();
     await p.flush();
     broker.received.length = 0;
-    p.publishReading('anna', reading('anna', 0, 104));
-    p.publishReading('anna', reading('anna', 0, 104));
+    p.publishReading('anna', reading('anna', 0, 104), { stale: true });
+    p.publishReading('anna', reading('anna', 0, 104), { stale: false });
     await p.flush();
     expect(broker.received.map((m) => m.topic)).to.deep.equal([
       'glucobridge/anna/state',

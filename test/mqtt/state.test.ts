@@ -2,13 +2,7 @@ import { expect } from 'chai';
 import { CgmError } from '../../src/model/errors';
 import type { Measurement } from '../../src/model/measurement';
 import { HOME_ASSISTANT_TREND_OPTIONS, type Trend } from '../../src/model/trend';
-import {
-  glucoseDelta,
-  measurementMessages,
-  problemMessages,
-  stateMessages,
-  type StatePayload,
-} from '../../src/mqtt/state';
+import { measurementMessages, problemMessages, stateMessages, type StatePayload } from '../../src/mqtt/state';
 import { subjectSlug, validateSubject } from '../../src/mqtt/subject';
 import { resolveTopics } from '../../src/mqtt/topics';
 import { ANNA, BOB, CARLA, T0, reading } from './fixtures';
@@ -111,28 +105,6 @@ describe('mqtt state messages', () => {
       stale: false,
     });
     expect(JSON.parse(state!.payload)).to.include({ mgdl: 39, limit: 'low', delta: null, urgentLow: true });
-  });
-
-  describe('glucoseDelta', () => {
-    it('scales the change to 5 minutes (LibreLinkUp reads every minute)', () => {
-      expect(glucoseDelta(reading('a', 1, 103), reading('a', 0, 100), 'mgdl')).to.equal(15);
-      expect(glucoseDelta(reading('a', 10, 90), reading('a', 0, 100), 'mgdl')).to.equal(-5);
-    });
-
-    it('is null without a previous reading, for a gap over 15 minutes or a non-increasing time', () => {
-      expect(glucoseDelta(reading('a', 0, 100), undefined, 'mgdl')).to.equal(null);
-      expect(glucoseDelta(reading('a', 16, 100), reading('a', 0, 90), 'mgdl')).to.equal(null);
-      expect(glucoseDelta(reading('a', 0, 100), reading('a', 0, 90), 'mgdl')).to.equal(null);
-      expect(glucoseDelta(reading('a', 15, 100), reading('a', 0, 90), 'mgdl')).to.equal(3);
-    });
-
-    it('never writes -0', () => {
-      // -1 mg/dL over 12.5 minutes is -0.4 per 5 minutes: rounds to -0 in both units.
-      for (const unit of ['mgdl', 'mmol'] as const) {
-        const delta = glucoseDelta(reading('a', 12.5, 100), reading('a', 0, 101), unit);
-        expect(Object.is(delta, 0), unit).to.equal(true);
-      }
-    });
   });
 
   it('publishes an account problem with its code and fixed texts, and clears it', () => {

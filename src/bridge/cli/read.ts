@@ -49,7 +49,7 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
   const minutes = values.minutes === undefined ? undefined : parseMinutes(values.minutes);
   const source = createSource(
     readConfig(values, io.env),
-    values.provider === 'vitadock' ? storedVitaDockOptions(io.env, values.state, values.name) : {},
+    values.provider === 'vitadock' ? await storedVitaDockOptions(io.env, values.state, values.name) : {},
   );
   try {
     const readings =

@@ -10,7 +10,7 @@ import type { Measurement } from '../../model/measurement';
 import type { ClientOptions, SessionState } from '../../providers/provider';
 import { VitaDockClient } from '../../providers/vitadock/client';
 import { MEASUREMENT_UNITS, measurementToJson } from '../../providers/vitadock/modules';
-import { StateStore } from '../state';
+import { FileStateStore } from '../../follow/file-store';
 import { parseOptions, UsageError, type CliIo } from './io';
 
 export const VITADOCK_USAGE = `glucobridge vitadock authorize [--server URL] [--callback URL] [--state FILE] [--name NAME]
@@ -77,7 +77,9 @@ export async function vitadockCommand(argv: string[], io: CliIo): Promise<number
     );
     const verifier = await waitForVerifier(io, receiver);
     const session = await client.authorize(verifier, request.requestToken);
-    new StateStore(stateFile, silentLogger).saveSession(name, session);
+    const store = cliStateStore(stateFile);
+    store.account(name).save({ session }, { urgent: true });
+    await store.flush();
     io.stdout(
       `\nAuthorised. The access token for account "${name}" is stored in ${stateFile} (mode 0600).\n` +
         `Read it with: glucobridge read --provider vitadock --state ${stateFile}${name === DEFAULT_NAME ? '' : ` --name ${name}`}\n`,
@@ -120,16 +122,28 @@ export function vitaDockConfigFromEnv(
   return parsed.data;
 }
 
+/** The CLI's state file: entries by account name (release 0.1 kept `{"sessions": {name: session}}`). */
+function cliStateStore(file: string): FileStateStore {
+  return new FileStateStore(file, silentLogger, {
+    legacy: (root) => {
+      const sessions = root.sessions;
+      if (typeof sessions !== 'object' || sessions === null) return undefined;
+      const entries = Object.entries(sessions as Record<string, unknown>);
+      return Object.fromEntries(entries.map(([name, session]) => [name, { session }]));
+    },
+  });
+}
+
 /** The session `authorize` stored, as client options (empty when there is none). */
-export function storedVitaDockOptions(
+export async function storedVitaDockOptions(
   env: NodeJS.ProcessEnv,
   stateFile: string | undefined,
   name = DEFAULT_NAME,
-): ClientOptions {
-  const session: SessionState | undefined = new StateStore(
-    stateFile ?? defaultStateFile(env),
-    silentLogger,
-  ).session(name);
+): Promise<ClientOptions> {
+  const stored = await cliStateStore(stateFile ?? defaultStateFile(env))
+    .account(name)
+    .load();
+  const session: SessionState | undefined = stored.session;
   return session?.provider === 'vitadock' ? { session } : {};
 }
 
@@ -153,7 +167,7 @@ export async function readVitaDockModule(
     ...(values.server === undefined ? {} : { server: values.server }),
     ...(values.name === undefined ? {} : { name: values.name }),
   });
-  const client = new VitaDockClient(config, storedVitaDockOptions(io.env, values.state, values.name));
+  const client = new VitaDockClient(config, await storedVitaDockOptions(io.env, values.state, values.name));
   try {
     const all = await client.measurements({
       module: values.module,

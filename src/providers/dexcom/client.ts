@@ -3,7 +3,7 @@ import type { DexcomConfig } from '../../config';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../http/retry';
 import type { Redactor } from '../../http/redact';
 import { clientTransport, type HttpTransport, parseBody, type HttpResponse } from '../../http/transport';
-import { CgmError } from '../../model/errors';
+import { CgmError, toCgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
 import { dexcomLimit, makeReading, sortAndDedupe, type GlucoseReading } from '../../model/reading';
 import { dexcomTrend } from '../../model/trend';
@@ -20,13 +20,13 @@ import {
   DEXCOM_CADENCE,
   DEXCOM_REGION_INFO,
   ENDPOINTS,
-  LOCKOUT_MS,
   MAX_COUNT,
   MAX_MINUTES,
   NULL_UUID,
   dexcomServicesUrl,
   isUuid,
 } from './constants';
+import { LoginPolicy, type LoginGate } from '../login-policy';
 import { authHint, dexcomError, type DexcomErrorContext } from './errors';
 import { glucoseRecordsSchema, idResponseSchema, type GlucoseRecord } from './schemas';
 
@@ -69,15 +69,14 @@ export class DexcomClient implements CgmSource {
   private accountId: string | undefined;
   private sessionId: string | undefined;
   private loginInFlight: Promise<string> | undefined;
-  /** The AUTH_INVALID that ended logins for this configuration. */
-  private refusal: CgmError | undefined;
-  private lockedUntil = 0;
+  private readonly gate: LoginGate;
 
   constructor(config: DexcomConfig, options: DexcomClientOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? silentLogger;
     this.transport = clientTransport(options.transport, this.logger, config.timeoutMs);
     this.retry = options.retry ?? DEFAULT_RETRY;
+    this.gate = options.loginGate ?? new LoginPolicy();
     this.subject = config.name ?? (config.username || undefined) ?? 'dexcom';
     this.baseUrl = dexcomServicesUrl(config.region, config.server);
     this.applicationId = DEXCOM_REGION_INFO[config.region].applicationId;
@@ -228,28 +227,17 @@ export class DexcomClient implements CgmSource {
   }
 
   private async logIn(): Promise<string> {
-    if (this.refusal) throw this.refusal;
-    const waitMs = this.lockedUntil - Date.now();
-    if (waitMs > 0) {
-      throw new CgmError(
-        'ACCOUNT_LOCKED',
-        `Dexcom account locked: no login for another ${Math.ceil(waitMs / 60_000)} min`,
-        { retryAfterMs: waitMs, hint: 'wait for the lock to pass; stop other apps using the account' },
-      );
-    }
     this.checkConfig();
+    this.gate.admit();
     try {
       const accountId = this.accountId ?? (await this.authenticate());
       const sessionId = await this.loginById(accountId);
       this.sessionId = sessionId;
+      this.gate.succeeded();
       this.emitSession(accountId, sessionId);
       return sessionId;
     } catch (error) {
-      if (error instanceof CgmError && error.code === 'AUTH_INVALID') this.refusal = error;
-      if (error instanceof CgmError && error.code === 'ACCOUNT_LOCKED') {
-        this.lockedUntil = Date.now() + Math.max(LOCKOUT_MS, error.retryAfterMs ?? 0);
-      }
-      throw error;
+      throw this.gate.failed(toCgmError(error));
     }
   }
 

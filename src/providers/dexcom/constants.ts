@@ -83,6 +83,7 @@ export const DEXCOM_CADENCE: Cadence = {
   latestIntervalMs: 5 * 60_000,
   lagMs: 20_000,
   maxHistoryMinutes: MAX_MINUTES,
+  continuous: true,
 };
 
 /** Dexcom's own trend names, index = trend code (the wire form since late 2021). */

@@ -8,7 +8,7 @@ import {
   type HttpRequest,
   type HttpResponse,
 } from '../../http/transport';
-import { CgmError } from '../../model/errors';
+import { CgmError, toCgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
 import { sortAndDedupe, type GlucoseReading } from '../../model/reading';
 import type { Cadence, CgmSource, ClientOptions, LoginInfo, SessionListener, Subject } from '../provider';
@@ -25,16 +25,9 @@ import {
   REGION_CODE,
   TOKEN_MARGIN_MS,
 } from './constants';
+import { LoginPolicy, type LoginGate } from '../login-policy';
 import { libreError, type AnswerContext } from './errors';
-import {
-  findPatient,
-  mergeHistory,
-  noPatients,
-  patientName,
-  toReading,
-  toSubject,
-  unknownPatient,
-} from './readings';
+import { findPatient, mergeHistory, noPatients, patientName, toReading, toSubject } from './readings';
 import {
   accountResponseSchema,
   connectionsResponseSchema,
@@ -83,6 +76,7 @@ export const LIBRE_CADENCE: Cadence = {
   latestIntervalMs: 60_000,
   lagMs: 60_000,
   maxHistoryMinutes: 720,
+  continuous: true,
 };
 
 const LOGIN_WHAT = 'LibreLinkUp login';
@@ -104,9 +98,7 @@ export class LibreLinkUpClient implements CgmSource {
   private region: string;
   private session: LibreSession | undefined;
   private loginInFlight: Promise<LibreSession> | undefined;
-  /** Set once the password is refused: this instance never logs in again. */
-  private rejected: CgmError | undefined;
-  private lockedUntil = 0;
+  private readonly gate: LoginGate;
   private knownConnections: Connection[] = [];
   private chosenPatient: string | undefined;
   private closed = false;
@@ -120,6 +112,7 @@ export class LibreLinkUpClient implements CgmSource {
     this.transport.redactor.add(config.password, config.username, config.username.toLowerCase());
     this.version = config.version ?? DEFAULT_VERSION;
     this.retry = options.retry ?? DEFAULT_RETRY;
+    this.gate = options.loginGate ?? new LoginPolicy();
     this.accountHash = accountKey(config.username);
     this.region = config.region ?? GLOBAL_REGION;
     const restored = fromState(options.session, this.accountHash);
@@ -239,9 +232,7 @@ export class LibreLinkUpClient implements CgmSource {
   private choose(connections: Connection[], subject?: string): Connection {
     const wanted = subject ?? this.config.patient;
     if (wanted) {
-      const found = findPatient(connections, wanted);
-      if (!found) throw unknownPatient(wanted, connections);
-      return found;
+      return findPatient(connections, wanted);
     }
     if (connections.length === 0) throw noPatients();
     // The service does not keep the order stable, so the first pick is remembered.
@@ -262,7 +253,7 @@ export class LibreLinkUpClient implements CgmSource {
   private async resolvePatient(subject?: string): Promise<string> {
     const wanted = subject ?? this.config.patient;
     if (wanted) {
-      const known = findPatient(this.knownConnections, wanted);
+      const known = this.knownConnections.find((c) => c.patientId === wanted);
       if (known) return known.patientId;
     } else if (this.chosenPatient) {
       return this.chosenPatient;
@@ -359,15 +350,19 @@ export class LibreLinkUpClient implements CgmSource {
     return this.loginInFlight;
   }
 
+  /** One login attempt, admitted and judged by the login gate (refusals, locks, backoff). */
   private async performLogin(): Promise<LibreSession> {
-    if (this.rejected) throw this.rejected;
-    const now = Date.now();
-    if (now < this.lockedUntil) {
-      throw new CgmError('ACCOUNT_LOCKED', `${LOGIN_WHAT}: logins are locked after failed attempts`, {
-        retryAfterMs: this.lockedUntil - now,
-        hint: 'wait for the lock to pass and check the password',
-      });
+    this.gate.admit();
+    try {
+      const session = await this.loginSteps();
+      this.gate.succeeded();
+      return session;
+    } catch (error) {
+      throw this.gate.failed(toCgmError(error));
     }
+  }
+
+  private async loginSteps(): Promise<LibreSession> {
     // A login sent twice after a lost answer is harmless; more could look like an attack.
     const policy = { ...this.retry, attempts: Math.min(this.retry.attempts, 2) };
     const visited = new Set([this.region]);
@@ -378,7 +373,7 @@ export class LibreLinkUpClient implements CgmSource {
       const { response, error } = answer;
       if (error) {
         const step = error.code === 'TERMS_REQUIRED' ? this.acceptableStep(response, accepted) : undefined;
-        if (!step) throw this.remember(error);
+        if (!step) throw error;
         accepted.push(step.type);
         this.transport.redactor.add(step.token);
         answer = await this.exchange(
@@ -428,17 +423,6 @@ export class LibreLinkUpClient implements CgmSource {
     if (!token || !ACCEPTABLE_STEPS.has(type) || accepted.length >= MAX_TERMS_STEPS) return undefined;
     if (accepted[accepted.length - 1] === type) return undefined;
     return { type, token };
-  }
-
-  /** Refusals that must not be retried are remembered so that no request repeats them. */
-  private remember(error: CgmError): CgmError {
-    if (error.code === 'AUTH_INVALID') {
-      this.rejected = error;
-      this.logger.warn(`${LOGIN_WHAT}: password refused; no further login until the settings change`);
-    } else if (error.code === 'ACCOUNT_LOCKED') {
-      this.lockedUntil = Date.now() + (error.retryAfterMs ?? 300_000);
-    }
-    return error;
   }
 
   private adoptLogin(response: HttpResponse): LibreSession {

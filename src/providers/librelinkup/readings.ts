@@ -1,7 +1,7 @@
 import { CgmError } from '../../model/errors';
 import { makeReading, sortAndDedupe, type GlucoseReading } from '../../model/reading';
 import { libreTrend } from '../../model/trend';
-import type { Subject } from '../provider';
+import { chooseSubject, type Subject } from '../../model/subject';
 import type { Connection, Measurement } from './schemas';
 import { requireFactoryTimestamp } from './timestamp';
 
@@ -42,26 +42,10 @@ export function toSubject(connection: Connection): Subject {
   return { id: connection.patientId, name: patientName(connection) };
 }
 
-/** A patient given by id or by "First Last" (any case, spaces folded). */
-export function findPatient(connections: readonly Connection[], wanted: string): Connection | undefined {
-  const byId = connections.find((c) => c.patientId === wanted);
-  if (byId) return byId;
-  const fold = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();
-  const name = fold(wanted);
-  return connections.find((c) => fold(patientName(c)) === name);
-}
-
-/** The error for a patient this account does not follow; it names the patients, never their ids. */
-export function unknownPatient(wanted: string, connections: readonly Connection[]): CgmError {
-  if (connections.length === 0) return noPatients();
-  const names = connections.map(patientName).join(', ');
-  return new CgmError(
-    'NOT_FOUND',
-    `LibreLinkUp: no followed patient matches "${wanted}"; followed: ${names}`,
-    {
-      hint: `set patient to one of: ${names}`,
-    },
-  );
+/** The connection of the person `wanted` names, by the one selection rule; NOT_FOUND otherwise. */
+export function findPatient(connections: readonly Connection[], wanted: string): Connection {
+  const subject = chooseSubject(connections.map(toSubject), wanted);
+  return connections.find((c) => c.patientId === subject.id)!;
 }
 
 export function noPatients(): CgmError {

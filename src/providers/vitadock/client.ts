@@ -48,6 +48,7 @@ export const VITADOCK_CADENCE: Cadence = {
   latestIntervalMs: 15 * MINUTE_MS,
   lagMs: 0,
   maxHistoryMinutes: 30 * 24 * 60,
+  continuous: false,
 };
 
 /** How far back `latest()` looks on its first sync. */

@@ -1,3 +1,4 @@
+import { LoginPolicy } from '../../../src/providers/login-policy';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { HttpTransport } from '../../../src/http/transport';
@@ -264,20 +265,31 @@ describe('DexcomClient against the simulator', () => {
       expect(rig.sim.requests(READ)).to.have.length(1);
     });
 
-    it('never retries a login request, and a failed login does not block the next one', async () => {
+    it('never retries a login request; the next login waits out the backoff, then goes through', async () => {
       rig.sim.faults.add({ kind: 'html', path: AUTH });
-      const client = rig.client();
+      const clock = { now: Date.now() };
+      const client = rig.client(
+        {},
+        { loginGate: new LoginPolicy({ now: () => clock.now, random: () => 0 }) },
+      );
       const error = (await rejection(client.latest())) as CgmError;
       expect(error.code).to.equal('SERVER');
+      expect(error.retryAfterMs).to.equal(48_000);
       expect(rig.sim.requests(AUTH)).to.have.length(1);
+      const early = (await rejection(client.latest())) as CgmError;
+      expect([early.code, early.retryAfterMs]).to.deep.equal(['SERVER', 48_000]);
+      expect(rig.sim.requests(AUTH)).to.have.length(1);
+      clock.now += 48_000;
       expect(await client.latest()).to.not.equal(null);
       expect(rig.sim.requests(AUTH)).to.have.length(2);
     });
 
     it('reads a non-JSON 200 on login as PROTOCOL, never as a bad password', async () => {
       rig.sim.faults.add({ kind: 'truncated', path: LOGIN });
-      const client = rig.client();
+      const clock = { now: Date.now() };
+      const client = rig.client({}, { loginGate: new LoginPolicy({ now: () => clock.now }) });
       expect(await codeOf(client.latest())).to.equal('PROTOCOL');
+      clock.now += 60_000;
       expect(await client.latest()).to.not.equal(null);
     });
   });

@@ -1,3 +1,4 @@
+import { LoginPolicy } from '../../../src/providers/login-policy';
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import sinon from 'sinon';
@@ -372,11 +373,14 @@ describe('LibreLinkUpClient against the simulator', () => {
     });
 
     it('gives PROTOCOL for truncated and malformed bodies, never AUTH_INVALID', async () => {
-      const { client: c } = client();
+      const clock = { now: Date.now() };
+      const { client: c } = client({}, { loginGate: new LoginPolicy({ now: () => clock.now }) });
       sim.faults.add({ kind: 'truncated', provider: 'librelinkup', path: '/auth/login' });
       expect((await failure(c.login())).code).to.equal('PROTOCOL');
+      clock.now += 60 * 60_000;
       sim.faults.add({ kind: 'malformed', provider: 'librelinkup', path: '/auth/login' });
       expect((await failure(c.login())).code).to.equal('PROTOCOL');
+      clock.now += 60 * 60_000;
       await c.login();
       sim.faults.add({ kind: 'malformed', provider: 'librelinkup', path: '/graph' });
       expect((await failure(c.history({ minutes: 60 }))).code).to.equal('PROTOCOL');
@@ -384,11 +388,14 @@ describe('LibreLinkUpClient against the simulator', () => {
 
     it('gives NETWORK for a dropped connection and TIMEOUT for a silent server', async () => {
       const transport = new HttpTransport({ timeoutMs: 150 });
-      const { client: c } = client({}, { transport });
+      const clock = { now: Date.now() };
+      const { client: c } = client({}, { transport, loginGate: new LoginPolicy({ now: () => clock.now }) });
       sim.faults.add({ kind: 'reset', provider: 'librelinkup', times: 3 });
       expect((await failure(c.login())).code).to.equal('NETWORK');
+      clock.now += 60 * 60_000;
       sim.faults.add({ kind: 'timeout', provider: 'librelinkup', times: 2 });
       expect((await failure(c.login())).code).to.equal('TIMEOUT');
+      clock.now += 60 * 60_000;
       expect((await c.login()).region).to.equal('eu');
     });
   });

@@ -340,7 +340,7 @@ describe('LibreLinkUp fixtures replayed through the client', () => {
       expect(server.count(LOGIN.method, LOGIN.path)).to.equal(2);
     });
 
-    it('names the LibreLinkUp 5 error as CONFIG and does not treat it as a wrong password', async () => {
+    it('names the LibreLinkUp 5 error as CONFIG, not a wrong password, and waits for the settings to change', async () => {
       const { server, client } = await serve([
         { ...LOGIN, status: 400, file: 'llu5-error-unsupported-country-http400.json' },
       ]);
@@ -348,8 +348,8 @@ describe('LibreLinkUp fixtures replayed through the client', () => {
       expect(error.code).to.equal('CONFIG');
       expect(error.vendorCode).to.equal('llu5:5');
       expect(error.message).to.contain('unsupported country in API region');
-      await failure(client.login());
-      expect(server.count(LOGIN.method, LOGIN.path)).to.equal(2);
+      expect(await failure(client.login())).to.equal(error);
+      expect(server.count(LOGIN.method, LOGIN.path)).to.equal(1);
     });
   });
 
