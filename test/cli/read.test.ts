@@ -178,4 +178,21 @@ describe('glucobridge read (against the simulator)', function () {
     expect(run.code).to.equal(2);
     expect(run.stderr).to.match(/^CONFIG: /);
   });
+
+  it('names the environment variables where a core hint names a field', async () => {
+    const run = await runCli(['read', '--provider', 'dexcom', '--server', dexcomServer], {
+      GLUCOBRIDGE_PASSWORD: OUS.password,
+    });
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.contain(
+      'hint: give the "username" (GLUCOBRIDGE_USERNAME) or the "account ID" (GLUCOBRIDGE_ACCOUNT_ID)',
+    );
+    const wrong = await runCli(['read', '--provider', 'dexcom', '--server', dexcomServer], {
+      GLUCOBRIDGE_USERNAME: OUS.username,
+      GLUCOBRIDGE_PASSWORD: 'not-the-password',
+    });
+    expect(wrong.stderr).to.match(
+      /hint: check the "username" \(GLUCOBRIDGE_USERNAME\) and "password" \(GLUCOBRIDGE_PASSWORD\), and the "region" \(--region\)/,
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CgmError, toCgmError } from '../../model/errors';
+import { renameFields, type FieldName } from '../../model/fields';
 
 /** What a command may touch: injected so tests run commands in-process. */
 export interface CliIo {
@@ -41,15 +42,48 @@ export function parseOptions<T extends OptionSpecs>(argv: string[], options: T):
   }
 }
 
+/** How the one-account commands (read, upload, followers) take each field: environment and options. */
+export const ENV_AND_OPTIONS: Record<FieldName, string> = {
+  username: 'GLUCOBRIDGE_USERNAME',
+  password: 'GLUCOBRIDGE_PASSWORD',
+  accountId: 'GLUCOBRIDGE_ACCOUNT_ID',
+  region: '--region',
+  server: '--server',
+  patient: '--patient',
+  serial: '--serial',
+  takeOverReceiver: '--take-over-receiver',
+};
+
+/** How `glucobridge bridge` takes each field: a key of an account in the configuration file. */
+export const CONFIG_FILE_KEYS: Record<FieldName, string> = {
+  username: 'username',
+  password: 'password',
+  accountId: 'accountId',
+  region: 'region',
+  server: 'server',
+  patient: 'patient',
+  serial: 'serial',
+  takeOverReceiver: 'takeOverReceiver',
+};
+
+/** A core hint with the command's own names added to the fields it names: `"username" (GLUCOBRIDGE_USERNAME)`. */
+export function cliHint(hint: string, names: Record<FieldName, string> = ENV_AND_OPTIONS): string {
+  return renameFields(hint, (name, quoted) => `${quoted} (${names[name]})`);
+}
+
 /** Prints a failure as `code: message` plus a hint, never a stack trace, and gives the exit status. */
-export function reportFailure(io: CliIo, thrown: unknown): number {
+export function reportFailure(
+  io: CliIo,
+  thrown: unknown,
+  names: Record<FieldName, string> = ENV_AND_OPTIONS,
+): number {
   if (thrown instanceof UsageError) {
     io.stderr(`usage: ${thrown.message}\n`);
     return EXIT_FAILURE;
   }
   const error = thrown instanceof CgmError ? thrown : toCgmError(thrown);
   io.stderr(`${error.code}: ${error.message}\n`);
-  if (error.hint) io.stderr(`hint: ${error.hint}\n`);
+  if (error.hint) io.stderr(`hint: ${cliHint(error.hint, names)}\n`);
   return EXIT_FAILURE;
 }
 
