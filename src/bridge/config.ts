@@ -130,6 +130,6 @@ export function loadBridgeConfig(file: string, env: NodeJS.ProcessEnv = process.
 
 function configError(message: string): CgmError {
   return new CgmError('CONFIG', message, {
-    hint: 'see the README, section "Configuration", for a complete example',
+    hint: 'see the README, section "Configuration": every field, the environment variables and the state file',
   });
 }
