@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { API, CharacteristicValue, PlatformAccessory, Service } from 'homebridge';
+import { classify } from '../src/follow/classify';
+import type { SubjectState } from '../src/follow/subject-state';
 import type { CgmError } from '../src/model/errors';
 import { valueIn, type GlucoseReading, type GlucoseUnit, type ProviderId } from '../src/model/reading';
 import { VERSION } from '../src/version';
@@ -31,24 +33,14 @@ const MODELS: Record<ProviderId, string> = {
   vitadock: 'VitaDock',
 };
 
-/** The three alert sensors: subtype, the name Home shows, and when each is on. */
-const ALERTS = [
-  {
-    subtype: 'urgentLow',
-    name: 'Urgent low',
-    on: (r: GlucoseReading, t: Thresholds) => isLow(r, t.urgentLow),
-  },
-  { subtype: 'low', name: 'Low', on: (r: GlucoseReading, t: Thresholds) => isLow(r, t.low) },
-  { subtype: 'high', name: 'High', on: (r: GlucoseReading, t: Thresholds) => isHigh(r, t.high) },
-] as const;
+type AlertOf = (reading: GlucoseReading, thresholds: Thresholds) => boolean;
 
-function isLow(reading: GlucoseReading, threshold: number): boolean {
-  return reading.limit === 'low' || (reading.limit !== 'high' && reading.mgdl <= threshold);
-}
-
-function isHigh(reading: GlucoseReading, threshold: number): boolean {
-  return reading.limit === 'high' || (reading.limit !== 'low' && reading.mgdl >= threshold);
-}
+/** The three alert sensors: subtype, the name Home shows, and when each is on (the core's `classify`). */
+const ALERTS: readonly { subtype: string; name: string; on: AlertOf }[] = [
+  { subtype: 'urgentLow', name: 'Urgent low', on: (r, t) => classify(r, t).urgentLow },
+  { subtype: 'low', name: 'Low', on: (r, t) => classify(r, t).low },
+  { subtype: 'high', name: 'High', on: (r, t) => classify(r, t).high },
+];
 
 export function subjectKey(provider: ProviderId, subjectId: string): string {
   return createHash('sha256').update(`${provider}:${subjectId}`).digest('hex').slice(0, 12);
@@ -77,7 +69,7 @@ export class GlucoseAccessory {
   private stale = false;
   private failure: CgmError | undefined;
   private readonly light: Service;
-  private readonly alerts: { service: Service; on: (r: GlucoseReading, t: Thresholds) => boolean }[];
+  private readonly alerts: { service: Service; on: AlertOf }[];
 
   constructor(
     private readonly hap: HAP,
@@ -146,6 +138,17 @@ export class GlucoseAccessory {
     this.pushStatus();
   }
 
+  /**
+   * The person's state as the follower has it: stale data, or a problem that keeps readings away (a
+   * refused or locked account, a person no longer shared) is a fault; a passing server error while the
+   * data is fresh is not.
+   */
+  setStatus(subject: Pick<SubjectState, 'stale' | 'problem'>): void {
+    this.setStale(subject.stale);
+    const problem = subject.problem;
+    this.setFailure(problem && !problem.retryable ? problem : undefined);
+  }
+
   /** The account failed (`undefined` once it works again). */
   setFailure(error: CgmError | undefined): void {
     if (this.failure === error) return;
@@ -172,7 +175,7 @@ export class GlucoseAccessory {
     return luxFor(this.known(), this.settings.units);
   }
 
-  private occupancy(on: (r: GlucoseReading, t: Thresholds) => boolean): CharacteristicValue {
+  private occupancy(on: AlertOf): CharacteristicValue {
     return this.occupancyValue(on(this.known(), this.settings.thresholds));
   }
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   DEFAULT_THRESHOLDS,
@@ -11,10 +10,11 @@ import {
   type SourceConfig,
   type Thresholds,
 } from '../src/config';
+import { accountKey } from '../src/follow/account-key';
 import { mqttSettingsSchema, type MqttSettings as BaseMqttSettings } from '../src/mqtt/settings';
 import type { GlucoseUnit, ProviderId } from '../src/model/reading';
 
-export { thresholdsSchema, type Thresholds };
+export { accountKey, thresholdsSchema, type Thresholds };
 
 /** The platform block of Homebridge's config.json; accounts are checked one by one (see parseAccounts). */
 export const platformConfigSchema = z.object({
@@ -116,18 +116,6 @@ function parseAccount(raw: unknown, index: number, defaults: PlatformSettings): 
     staleMinutes: own.staleMinutes ?? defaults.staleMinutes,
     config: source.data,
   };
-}
-
-/**
- * The login fields that make an account the same account: fixing a region or a server keeps the key
- * (and so the user's accessories and automations).
- */
-export function accountKey(provider: string | undefined, fields: Record<string, unknown>): string {
-  const login = [fields.username, fields.accountId, fields.consumerKey].find(
-    (v): v is string => typeof v === 'string' && v.trim() !== '',
-  );
-  const material = `${provider ?? '?'}\n${(login ?? '').trim().toLowerCase()}`;
-  return createHash('sha256').update(material).digest('hex').slice(0, 16);
 }
 
 /** Forms save cleared fields as empty strings; to the core that is "not set", not an empty value. */

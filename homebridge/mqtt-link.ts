@@ -1,5 +1,5 @@
 import { MqttPublisher } from '../src/mqtt/publisher';
-import { subjectSlug } from '../src/mqtt/subject';
+import type { SubjectState } from '../src/follow/subject-state';
 import { toCgmError, type CgmError } from '../src/model/errors';
 import type { Logger } from '../src/model/logger';
 import type { GlucoseReading } from '../src/model/reading';
@@ -40,33 +40,26 @@ export class MqttLink {
     return this.publisher.stop();
   }
 
-  /** Registers a person; false (and a warning) when the name cannot be a topic or is taken. */
-  add(uuid: string, name: string, entry: AccountEntry): boolean {
-    let key: string;
-    try {
-      key = subjectSlug(name);
-    } catch (error) {
-      this.logger.warn(`MQTT: ${name} is not published: ${toCgmError(error).message}`);
-      return false;
-    }
+  /** Registers a person under their slug; false (and a warning) when another person has that slug. */
+  add(uuid: string, subject: SubjectState, entry: AccountEntry): boolean {
+    const key = subject.slug;
     const taken = [...this.keys.entries()].some(([other, k]) => k === key && other !== uuid);
     if (taken) {
-      this.logger.warn(`MQTT: two people are called ${name}; give one account another name`);
+      this.logger.warn(`MQTT: two people would publish as "${key}"; give one account another name`);
       return false;
     }
-    const provider = entry.config?.provider ?? entry.provider;
-    if (!provider) return false;
     try {
       this.publisher.addSubject({
         key,
-        name,
-        provider,
+        name: subject.name,
+        provider: subject.provider,
         units: entry.units,
         thresholds: entry.thresholds,
         staleMinutes: entry.staleMinutes,
+        continuous: subject.continuous,
       });
     } catch (error) {
-      this.logger.warn(`MQTT: ${name} is not published: ${toCgmError(error).message}`);
+      this.logger.warn(`MQTT: ${subject.name} is not published: ${toCgmError(error).message}`);
       return false;
     }
     this.keys.set(uuid, key);
@@ -78,14 +71,17 @@ export class MqttLink {
     this.publisher.retainSubjects(this.keys.values());
   }
 
-  reading(uuid: string, reading: GlucoseReading): void {
+  reading(uuid: string, reading: GlucoseReading, subject: SubjectState): void {
     const key = this.keys.get(uuid);
-    if (key) this.publisher.publishReading(key, reading);
+    if (key)
+      this.publisher.publishReading(key, reading, { previous: subject.previous, stale: subject.stale });
   }
 
-  stale(uuid: string, stale: boolean): void {
+  status(uuid: string, subject: SubjectState): void {
     const key = this.keys.get(uuid);
-    if (key) this.publisher.publishStale(key, stale);
+    if (!key) return;
+    this.publisher.publishStale(key, subject.stale);
+    this.publisher.publishProblem(key, subject.problem ?? null);
   }
 
   problem(uuid: string, error: CgmError | undefined): void {

@@ -1,10 +1,11 @@
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { API, DynamicPlatformPlugin, Logging, PlatformAccessory, PlatformConfig } from 'homebridge';
+import { FileStateStore } from '../src/follow/file-store';
+import type { SubjectState } from '../src/follow/subject-state';
 import { CgmError, toCgmError } from '../src/model/errors';
 import type { Logger } from '../src/model/logger';
 import type { ProviderId } from '../src/model/reading';
-import type { Subject } from '../src/providers/provider';
-import { createSource } from '../src/source';
 import {
   GlucoseAccessory,
   homeKitName,
@@ -12,11 +13,10 @@ import {
   type DisplaySettings,
   type GlucoseContext,
 } from './accessory';
-import { AccountRunner, type AccountHost, type SubjectView } from './account';
+import { HomebridgeAccount, type AccountHost, type SubjectView } from './account';
 import { parsePlatformConfig, type AccountEntry, type PlatformConfigResult } from './config';
 import { MqttLink } from './mqtt-link';
-import { SessionStore } from './session-store';
-import { PLATFORM_NAME, PLUGIN_NAME, SESSION_FILE } from './settings';
+import { PLATFORM_NAME, PLUGIN_NAME, LEGACY_SESSION_FILE, STATE_FILE } from './settings';
 
 /** Shown before the first start with a usable configuration; HomeKit gets "No Response" until then. */
 const DEFAULT_DISPLAY: DisplaySettings = { units: 'mgdl', thresholds: { urgentLow: 55, low: 70, high: 180 } };
@@ -32,7 +32,8 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
   private readonly handlers = new Map<string, GlucoseAccessory>();
   /** uuid → key of the account that owns it in this run. */
   private readonly claimed = new Map<string, string>();
-  private readonly runners: AccountRunner[] = [];
+  private readonly runners: HomebridgeAccount[] = [];
+  private state: FileStateStore | undefined;
   private mqtt: MqttLink | undefined;
   private startup: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -78,6 +79,7 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
     this.stopping ??= (async () => {
       await this.startup;
       await Promise.all(this.runners.map((runner) => runner.stop()));
+      await this.state?.flush();
       await this.mqtt?.stop();
     })();
     return this.stopping;
@@ -98,8 +100,8 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
       this.mqtt = new MqttLink(settings.mqtt, this.logger);
       this.mqtt.start();
     }
-    const sessions = new SessionStore(join(this.api.user.storagePath(), SESSION_FILE), this.logger);
-    sessions.keepOnly(accounts.map((a) => a.key));
+    const state = this.openState();
+    state.keepOnly(accounts.map((a) => a.key));
 
     const seen = new Set<string>();
     for (const entry of accounts) {
@@ -113,19 +115,15 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
         continue;
       }
       seen.add(entry.key);
-      const session = sessions.get(entry.key);
-      try {
-        const source = createSource(entry.config, {
-          logger: prefixed(this.logger, entry.label),
-          ...(session ? { session } : {}),
-        });
-        source.onSession((state) => sessions.set(entry.key, state));
-        this.runners.push(new AccountRunner({ ...entry, config: entry.config }, source, this.host()));
-      } catch (error) {
-        const failure = toCgmError(error);
-        this.logger.error(`${entry.label}: ${failure.message}`);
-        this.failAccount(entry, failure);
-      }
+      const account = { ...entry, config: entry.config };
+      this.runners.push(
+        new HomebridgeAccount(
+          account,
+          state.account(entry.key),
+          this.host(),
+          prefixed(this.logger, entry.label),
+        ),
+      );
     }
     const found = await Promise.all(this.runners.map((runner) => runner.start()));
     this.pruneOrphans(new Set(accounts.map((a) => a.key)));
@@ -133,10 +131,40 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
     if (found.every(Boolean) && accounts.every((a) => a.config)) this.mqtt?.retainOnlyAdded();
   }
 
+  /**
+   * The state file below Homebridge's storage path; the session file of release 0.1 is taken over once,
+   * so an upgrade does not cost a login per account.
+   */
+  private openState(): FileStateStore {
+    const dir = this.api.user.storagePath();
+    const file = join(dir, STATE_FILE);
+    const legacy = join(dir, LEGACY_SESSION_FILE);
+    const fresh = !existsSync(file);
+    this.state = new FileStateStore(file, this.logger);
+    if (fresh && existsSync(legacy)) {
+      try {
+        const sessions = JSON.parse(readFileSync(legacy, 'utf8')) as unknown;
+        if (typeof sessions === 'object' && sessions !== null && !Array.isArray(sessions)) {
+          for (const [key, session] of Object.entries(sessions as Record<string, unknown>)) {
+            this.state.account(key).save({ session } as never);
+          }
+        }
+        renameSync(legacy, `${legacy}.migrated`);
+      } catch {
+        this.logger.warn(`${legacy} is unreadable; accounts log in afresh`);
+      }
+    }
+    return this.state;
+  }
+
   private host(): AccountHost {
     return {
       logger: this.logger,
-      claim: (entry, subject, name) => this.claim(entry, subject, name),
+      claim: (entry, subject) => this.claim(entry, subject),
+      release: (entry, uuid) => {
+        const accessory = this.cached.get(uuid);
+        if (accessory) this.remove(accessory, 'no longer followed by its account');
+      },
       prune: (entry, keep) => {
         for (const accessory of this.ofAccount(entry.key)) {
           if (!keep.has(accessory.UUID)) this.remove(accessory, 'no longer followed by its account');
@@ -146,31 +174,27 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
     };
   }
 
-  private claim(entry: AccountEntry, subject: Subject, name: string): SubjectView | undefined {
-    const handler = this.accessoryFor(entry, subject, name);
+  private claim(entry: AccountEntry, subject: SubjectState): SubjectView | undefined {
+    const handler = this.accessoryFor(entry, subject);
     if (!handler) return undefined;
     const uuid = handler.uuid;
-    const mqtt = this.mqtt?.add(uuid, name, entry) ? this.mqtt : undefined;
+    const mqtt = this.mqtt?.add(uuid, subject, entry) ? this.mqtt : undefined;
     return {
       uuid,
-      name: handler.accessory.displayName,
-      show: (reading) => {
+      show: (reading, state) => {
         handler.show(reading);
-        mqtt?.reading(uuid, reading);
+        handler.setStatus(state);
+        mqtt?.reading(uuid, reading, state);
       },
-      setStale: (stale) => {
-        handler.setStale(stale);
-        mqtt?.stale(uuid, stale);
+      status: (state) => {
+        handler.setStatus(state);
+        mqtt?.status(uuid, state);
       },
-      setFailure: (error) => {
-        handler.setFailure(error);
-        mqtt?.problem(uuid, error);
-      },
-      reportError: (error) => mqtt?.problem(uuid, error),
     };
   }
 
-  private accessoryFor(entry: AccountEntry, subject: Subject, name: string): GlucoseAccessory | undefined {
+  private accessoryFor(entry: AccountEntry, subject: SubjectState): GlucoseAccessory | undefined {
+    const name = subject.name;
     const provider = entry.config?.provider ?? entry.provider;
     if (!provider) return undefined;
     const uuid = this.api.hap.uuid.generate(uuidSeed(provider, entry.key, subject.id));
@@ -246,7 +270,7 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
     return this.config.accounts.find((a) => a.key === accountKey) ?? this.config.settings;
   }
 
-  private failAccount(entry: AccountEntry, error: CgmError): void {
+  private failAccount(entry: AccountEntry, error: CgmError | undefined): void {
     for (const handler of this.handlersOf(entry.key)) {
       handler.setFailure(error);
       this.mqtt?.problem(handler.uuid, error);

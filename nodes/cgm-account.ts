@@ -7,7 +7,7 @@ import {
   type AccountCredentials,
 } from './lib/account';
 import { ACCOUNT_KEY, nodeLogger, sessionContextStore } from './lib/host';
-import { SessionStore } from './lib/session-store';
+import { ContextStateStore } from './lib/state-store';
 import type { Node, NodeAPI, NodeDef } from './lib/types';
 import { registerVitaDockRoutes, servePush } from './lib/vitadock-routes';
 
@@ -21,13 +21,15 @@ export = function register(RED: NodeAPI): void {
     let account: Account;
     try {
       const props = parseAccountProps(def);
-      const sessions = new SessionStore(
+      const logger = nodeLogger(this);
+      const store = new ContextStateStore(
         this.id,
         this.context(),
         sessionSecret(props, credentials),
         sessionContextStore(RED.settings),
+        logger,
       );
-      account = new Account(this.id, props, credentials, { logger: nodeLogger(this), sessions });
+      account = new Account(this.id, props, credentials, { logger, store });
     } catch (thrown) {
       // Users find this error through findAccount and show it on their own status.
       this[`glucobridgeError`] = toCgmError(thrown);

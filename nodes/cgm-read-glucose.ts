@@ -1,6 +1,6 @@
+import { describeIssues, thresholdsSchema, type Thresholds } from '../src/config';
+import type { SubjectState } from '../src/follow/subject-state';
 import { CgmError, toCgmError } from '../src/model/errors';
-import type { Account } from './lib/account';
-import type { GlucoseReading } from '../src/model/reading';
 import { findAccount } from './lib/host';
 import { follow, type Following } from './lib/follow';
 import { HomeAssistantOutput } from './lib/home-assistant';
@@ -17,6 +17,10 @@ interface ReadDef extends NodeDef {
   subject?: string;
   homeAssistant?: boolean;
   module?: string;
+  /** Home Assistant output limits in mg/dL (blank: 55, 70, 180). */
+  urgentLow?: unknown;
+  low?: unknown;
+  high?: unknown;
 }
 
 /** cgm-read-glucose: latest, history or poll, with an optional Home Assistant output. */
@@ -35,10 +39,15 @@ export = function register(RED: NodeAPI): void {
     }
     const unit = account.unit;
     const staleMinutes = positiveInt(def.staleMinutes, 15);
+    const thresholds = nodeThresholds(def);
+    if (thresholds instanceof CgmError) {
+      refuseInput(node, thresholds);
+      return;
+    }
     let ha: HomeAssistantOutput | undefined;
     try {
       if (def.homeAssistant === true)
-        ha = new HomeAssistantOutput(haName(def, account), account, staleMinutes);
+        ha = new HomeAssistantOutput(optionalText(def.name), account, staleMinutes, thresholds);
     } catch (thrown) {
       refuseInput(node, toCgmError(thrown));
       return;
@@ -47,9 +56,9 @@ export = function register(RED: NodeAPI): void {
     const subjectOf = (msg: NodeMessage): string | undefined =>
       optionalText(msg.subject) ?? optionalText(def.subject);
     /** Output 1, and output 2 with the Home Assistant messages when that option is on. */
-    const out = (send: NodeSend, main: NodeMessage | null, reading?: GlucoseReading, stale = false): void => {
+    const out = (send: NodeSend, main: NodeMessage | null, subject?: SubjectState): void => {
       if (!ha) send(main);
-      else send([main, reading ? ha.messages(reading, stale) : null]);
+      else send([main, subject ? ha.messages(subject) : null]);
     };
 
     let following: Following | undefined;
@@ -60,9 +69,9 @@ export = function register(RED: NodeAPI): void {
         { subject: optionalText(def.subject), staleMinutes },
         {
           staleText: RED._('cgm-read-glucose.status.stale'),
-          reading: (reading) => out((m) => node.send(m), putReading({}, reading, unit), reading),
-          stale: (info) => {
-            if (ha && info.last) node.send([null, ha.messages(info.last, true)]);
+          reading: (reading, subject) => out((m) => node.send(m), putReading({}, reading, unit), subject),
+          status: (subject) => {
+            if (ha) node.send([null, ha.messages(subject)]);
           },
         },
       );
@@ -73,7 +82,9 @@ export = function register(RED: NodeAPI): void {
         if (ha && HomeAssistantOutput.isBirth(msg)) {
           send([null, ha.rediscover()]);
         } else if (following) {
-          await following.pollNow();
+          // A failure of this poll goes to Catch with this message (and `done` says it failed).
+          const problem = await following.pollNow();
+          if (problem) throw problem;
         } else if (module && module !== 'glucodockglucoses') {
           msg.payload = await readModule(
             account,
@@ -85,18 +96,19 @@ export = function register(RED: NodeAPI): void {
           send(msg);
           node.status({ fill: 'green', shape: 'dot', text: module });
         } else if (mode === 'history') {
-          const subject = subjectOf(msg);
+          const follower = await account.follower();
+          const subject = await follower.resolve(subjectOf(msg));
           const minutes = positiveInt(msg.minutes, positiveInt(def.minutes, 60));
-          const source = await account.source();
-          const readings = await source.history(subject === undefined ? { minutes } : { minutes, subject });
+          const readings = await follower.history(subject, minutes);
           const last = readings[readings.length - 1];
-          out(send, putHistory(msg, readings, unit, subject), last);
+          out(send, putHistory(msg, readings, unit, subject.id), last ? subject : undefined);
           node.status(last ? readingStatus(last, unit) : { fill: 'yellow', shape: 'ring', text: '0' });
         } else {
-          const source = await account.source();
-          const reading = await source.latest(subjectOf(msg));
+          const follower = await account.follower();
+          const subject = await follower.resolve(subjectOf(msg));
+          const reading = await follower.latest(subject);
           if (!reading) throw new CgmError('NO_DATA', RED._('cgm-read-glucose.errors.no-data'));
-          out(send, putReading(msg, reading, unit), reading);
+          out(send, putReading(msg, reading, unit), subject);
           node.status(readingStatus(reading, unit));
         }
         done();
@@ -114,8 +126,16 @@ export = function register(RED: NodeAPI): void {
   RED.nodes.registerType('cgm-read-glucose', CgmReadGlucoseNode);
 };
 
-/** The Home Assistant device name: the node's name, else the account's, else the cloud's. */
-function haName(def: ReadDef, account: Account): string {
-  const names = { dexcom: 'Dexcom', librelinkup: 'LibreLinkUp', vitadock: 'VitaDock' };
-  return optionalText(def.name) ?? optionalText(account.props.name) ?? names[account.provider];
+/** The Home Assistant output's limits (mg/dL): the node's own, else the core's defaults. */
+function nodeThresholds(def: ReadDef): Thresholds | CgmError {
+  const limit = (value: unknown): number | undefined =>
+    typeof value === 'number' ? value : optionalText(value) === undefined ? undefined : Number(value);
+  const given = Object.fromEntries(
+    (['urgentLow', 'low', 'high'] as const).flatMap((key) => {
+      const value = limit(def[key]);
+      return value === undefined ? [] : [[key, value]];
+    }),
+  );
+  const parsed = thresholdsSchema.safeParse(given);
+  return parsed.success ? parsed.data : new CgmError('CONFIG', describeIssues(parsed.error));
 }

@@ -57,7 +57,7 @@ export interface PollerEvents {
 export class Poller extends EventEmitter<PollerEvents> {
   readonly state: SubjectState;
   private readonly logger: Logger;
-  private readonly staleMs: number;
+  private staleMs: number;
   private readonly jitterMs: number;
   private timer: NodeJS.Timeout | undefined;
   private staleTimer: NodeJS.Timeout | undefined;
@@ -115,6 +115,17 @@ export class Poller extends EventEmitter<PollerEvents> {
 
   get subject(): string | undefined {
     return this.options.subject;
+  }
+
+  get staleMinutes(): number {
+    return this.staleMs / MINUTE;
+  }
+
+  /** Changes after how long without a new reading the data is stale (a host's setting changed). */
+  setStaleMinutes(minutes: number): void {
+    if (minutes * MINUTE === this.staleMs) return;
+    this.staleMs = minutes * MINUTE;
+    this.armStaleTimer();
   }
 
   /** Starts (or resumes after `stop`, keeping what was shown) polling at once. */

@@ -168,4 +168,101 @@ describe('Poller (through the Dexcom client and simulator)', function () {
     await advance(2 * MINUTE);
     expect(poller.lastError?.code).to.equal('AUTH_INVALID');
   });
+
+  /** A Dexcom answer with one extra record stamped `aheadMs` after now, newest first as Dexcom sends them. */
+  function withFutureRecord(aheadMs: number, wt?: string) {
+    return {
+      kind: 'rewrite' as const,
+      provider: 'dexcom' as const,
+      path: 'ReadPublisherLatestGlucoseValues',
+      rewrite: (response: { status: number; body?: unknown }) => {
+        const time = Date.now() + aheadMs;
+        const record = {
+          WT: wt ?? `Date(${time})`,
+          ST: `Date(${time})`,
+          DT: `Date(${time}+0000)`,
+          Value: 250,
+          Trend: 'Flat',
+        };
+        return { ...response, body: [record, ...(response.body as unknown[])] };
+      },
+    };
+  }
+
+  it('skips a reading stamped an hour ahead: the real ones still come, and stale still fires', async () => {
+    poller = makePoller(ACCOUNT.password, 15);
+    const stale: StaleInfo[] = [];
+    poller.on('stale', (info) => stale.push(info));
+    poller.on('error', () => undefined);
+    sim.faults.add(withFutureRecord(60 * MINUTE));
+    poller.start();
+    await advance(30 * MINUTE);
+    const times = readings.map((r) => r.time.getTime());
+    expect(readings.every((r) => r.mgdl !== 250 || r.time.getTime() <= Date.now())).to.equal(true);
+    expect(times).to.deep.equal(gridTimes(Date.UTC(2026, 10, 22, 8, 0), times.at(-1)!));
+    expect(times.at(-1)).to.be.at.least(Date.UTC(2026, 10, 22, 8, 25));
+    sim.faults.add({ kind: 'status', status: 503, provider: 'dexcom', times: Infinity });
+    await advance(20 * MINUTE);
+    expect(stale).to.have.length(1);
+  });
+
+  it('never polls faster than its schedule, whatever timestamps the cloud sends (an Invalid Date, year 5138)', async () => {
+    poller = makePoller();
+    poller.on('error', () => undefined);
+    sim.faults.add({ ...withFutureRecord(0, 'Date(8640000000000001)'), times: 3 });
+    sim.faults.add({ ...withFutureRecord(0, 'Date(99999999999999)'), times: 3 });
+    poller.start();
+    await advance(30 * MINUTE);
+    const reads = sim.requests('ReadPublisherLatestGlucoseValues');
+    expect(reads.length).to.be.within(6, 12);
+    expect(readings.at(-1)!.time.getTime()).to.be.at.least(Date.UTC(2026, 10, 22, 8, 25));
+  });
+
+  it('follows the cloud again when its newest reading stays behind the one shown', async () => {
+    poller = makePoller();
+    // One answer carries a reading 4 minutes ahead (within tolerance): it is shown, then the cloud never has it.
+    sim.faults.add(withFutureRecord(4 * MINUTE));
+    poller.start();
+    await advance(1);
+    const ahead = readings.at(-1)!.time.getTime();
+    expect(ahead).to.be.greaterThan(Date.now());
+    await advance(40 * MINUTE);
+    const after = readings.filter((r) => r.time.getTime() !== ahead).map((r) => r.time.getTime());
+    expect(after.length).to.be.greaterThan(3);
+    expect(poller.last!.time.getTime()).to.be.greaterThan(Date.now() - 6 * MINUTE);
+    expect(poller.last!.time.getTime()).to.not.equal(ahead);
+  });
+
+  it('shows the latest value when the backfill fails, and fills the gap later', async () => {
+    poller = makePoller();
+    const backfilled: GlucoseReading[][] = [];
+    poller.on('backfill', (r) => backfilled.push(r));
+    poller.on('error', () => undefined);
+    poller.start();
+    await advance(MINUTE);
+    sim.faults.add({ kind: 'status', status: 503, provider: 'dexcom', times: Infinity });
+    await advance(30 * MINUTE);
+    sim.faults.clear();
+    // The history read (more than one record) fails with 429 for a while; the latest read goes through.
+    const historyDown = {
+      kind: 'rewrite' as const,
+      provider: 'dexcom' as const,
+      path: 'ReadPublisherLatestGlucoseValues',
+      times: 2,
+      rewrite: (response: { status: number; body?: unknown }) =>
+        (response.body as unknown[]).length > 1
+          ? { status: 429, headers: { 'Retry-After': '1' }, body: { message: 'Too Many Requests' } }
+          : response,
+    };
+    sim.faults.clear();
+    sim.faults.add(historyDown);
+    await advance(2 * MINUTE);
+    const latestShown = readings.at(-1)!.time.getTime();
+    expect(latestShown).to.be.at.least(Date.UTC(2026, 10, 22, 8, 30));
+    await advance(10 * MINUTE);
+    const filled = backfilled.flat().map((r) => r.time.getTime());
+    expect(filled.length).to.be.greaterThan(3);
+    expect(Math.min(...filled)).to.be.lessThan(Date.UTC(2026, 10, 22, 8, 15));
+    expect(Math.max(...filled)).to.be.lessThan(latestShown);
+  });
 });

@@ -4,14 +4,15 @@ import { CgmError } from '../../src/model/errors';
 import type { Logger } from '../../src/model/logger';
 import type { GlucoseUnit, ProviderId } from '../../src/model/reading';
 import type { SourceConfigInput } from '../../src/config';
+import type { AccountStore } from '../../src/follow/account-state';
+import { AccountFollower } from '../../src/follow/follower';
 import type { CgmSource, ClientOptions, LoginInfo, SessionState } from '../../src/providers/provider';
 import type { PushSecrets } from '../../src/providers/vitadock/push';
 import { DexcomClient } from '../../src/providers/dexcom/client';
 import { DexcomFollowers } from '../../src/providers/dexcom/followers';
 import { DexcomPublisher } from '../../src/providers/dexcom/publisher';
-import { createSource } from '../../src/source';
+import { parseSourceConfig } from '../../src/source';
 import { within } from './within';
-import type { SessionStore } from './session-store';
 
 /** What the account dialog saves (the `defaults` of cgm-account). */
 export interface AccountProps {
@@ -131,7 +132,8 @@ export type SourceFactory = (config: SourceConfigInput, options: ClientOptions) 
 
 export interface AccountOptions {
   logger: Logger;
-  sessions: SessionStore;
+  /** Where the account's state lives (its config node's context). */
+  store: AccountStore;
   /** Tests swap the factory; hosts use the core's `createSource`. */
   createSource?: SourceFactory;
 }
@@ -154,13 +156,13 @@ export function openAccountCount(): number {
 }
 
 /**
- * The runtime half of a cgm-account config node: one core source for every node that uses the
- * account (so one login serves them all), its session sealed into context, everything closed on
- * redeploy.
+ * The runtime half of a cgm-account config node: one core account follower for every node that uses
+ * the account (one login serves them all, a refused password is never sent again, each person polled
+ * once however many nodes watch them), its state in context, everything closed on redeploy.
  */
 export class Account extends EventEmitter<AccountEvents> {
   readonly unit: GlucoseUnit;
-  private opening: Promise<CgmSource> | undefined;
+  private opening: Promise<AccountFollower> | undefined;
   private closed = false;
   private publisherOf: DexcomPublisher | undefined;
   private lastSession: SessionState | undefined;
@@ -181,11 +183,16 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.props.provider;
   }
 
-  /** The shared source, created on first use with the persisted session (rejects with CgmError only). */
-  source(): Promise<CgmSource> {
+  /** The account's follower, started on first use (rejects with CgmError only: CONFIG for a bad dialog). */
+  follower(): Promise<AccountFollower> {
     if (this.closed) return Promise.reject(new CgmError('CONFIG', 'the account was closed (redeploy)'));
     this.opening ??= this.open();
     return this.opening;
+  }
+
+  /** The shared source (through the follower's login policy). */
+  async source(): Promise<CgmSource> {
+    return (await this.follower()).source;
   }
 
   async login(): Promise<LoginInfo> {
@@ -236,26 +243,31 @@ export class Account extends EventEmitter<AccountEvents> {
     this.removeAllListeners();
     const opening = this.opening;
     if (!opening) return;
-    // A source that never opened (bad config) has nothing to release; a slow close is not waited out.
+    // A follower that never opened (bad config) has nothing to release; a slow close is not waited out.
     await within(
-      opening.then((source) => source.close()),
+      opening.then((follower) => follower.stop()),
       CLOSE_WAIT_MS,
     );
   }
 
-  private async open(): Promise<CgmSource> {
-    const config = sourceConfig(this.props, this.creds);
-    const session = await this.options.sessions.load();
-    const factory = this.options.createSource ?? createSource;
-    const options: ClientOptions = { logger: this.options.logger };
-    if (session && session.provider === this.props.provider) options.session = session;
-    const source = factory(config, options);
-    this.lastSession = session;
-    source.onSession((state) => {
-      this.lastSession = state;
-      void this.options.sessions.save(state);
+  private async open(): Promise<AccountFollower> {
+    const config = parseSourceConfig(sourceConfig(this.props, this.creds));
+    const name = text(this.props.name);
+    const follower = new AccountFollower({
+      key: this.id,
+      ...(name ? { name } : {}),
+      config,
+      store: this.options.store,
+      logger: this.options.logger,
+      follow: 'watched',
+      ...(this.options.createSource ? { createSource: this.options.createSource } : {}),
     });
-    if (this.closed) await source.close();
-    return source;
+    await follower.start();
+    this.lastSession = (await this.options.store.load()).session;
+    follower.source.onSession((state) => {
+      this.lastSession = state;
+    });
+    if (this.closed) await follower.stop();
+    return follower;
   }
 }

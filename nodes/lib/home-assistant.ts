@@ -1,17 +1,16 @@
-import type { GlucoseReading } from '../../src/model/reading';
+import type { Thresholds } from '../../src/config';
+import type { SubjectState } from '../../src/follow/subject-state';
 import {
   discoveryMessages,
+  problemMessages,
   resolveTopics,
   stateMessages,
-  subjectSlug,
   type MqttMessage,
+  subjectSlug,
   type SubjectDescriptor,
 } from '../../src/mqtt';
 import type { Account } from './account';
 import type { NodeMessage } from './types';
-
-/** The core MQTT layout's default limits (mg/dL) for the low / urgent low / high binary sensors. */
-const THRESHOLDS = { urgentLow: 55, low: 70, high: 180 };
 
 const toMsg = (m: MqttMessage): NodeMessage => ({
   topic: m.topic,
@@ -22,26 +21,23 @@ const toMsg = (m: MqttMessage): NodeMessage => ({
 
 /**
  * The second output of cgm-read-glucose: Home Assistant discovery (once, and again on Home Assistant's
- * birth message) and the retained state of each reading, ready for Node-RED's own `mqtt out` node.
- * The topic layout is the core's, so the stand-alone bridge and a flow publish the same entities.
+ * birth message) and the retained state of a person as the account's follower has it (last reading,
+ * delta, stale, problem), ready for Node-RED's own `mqtt out` node. The topic layout is the core's, so
+ * the stand-alone bridge and a flow publish the same entities.
  */
 export class HomeAssistantOutput {
-  private readonly subject: SubjectDescriptor;
-  private announced = false;
-  private last: GlucoseReading | undefined;
-  private previous: GlucoseReading | undefined;
-  private stale = false;
+  private announced: string | undefined;
+  private shown: SubjectState | undefined;
+  private readonly key: string | undefined;
 
-  /** Throws CONFIG when `name` cannot become a topic (an e-mail address, no letters). */
-  constructor(name: string, account: Account, staleMinutes: number) {
-    this.subject = {
-      key: subjectSlug(name),
-      name,
-      provider: account.provider,
-      units: account.unit,
-      thresholds: THRESHOLDS,
-      staleMinutes,
-    };
+  /** Throws CONFIG when the node's name cannot become a topic (an e-mail address, no letters). */
+  constructor(
+    private readonly name: string | undefined,
+    private readonly account: Account,
+    private readonly staleMinutes: number,
+    private readonly thresholds: Thresholds,
+  ) {
+    this.key = name === undefined ? undefined : subjectSlug(name);
   }
 
   /** Whether a message is Home Assistant's birth (`homeassistant/status` = `online`), wired in from `mqtt in`. */
@@ -50,30 +46,47 @@ export class HomeAssistantOutput {
     return msg.topic === resolveTopics().homeAssistantStatus && payload === 'online';
   }
 
-  /** Discovery the first time, then the retained state of this reading. */
-  messages(reading: GlucoseReading, stale: boolean): NodeMessage[] {
-    const out = this.announced ? [] : this.discovery();
-    this.announced = true;
-    if (!this.last || reading.time > this.last.time) {
-      this.previous = this.last;
-      this.last = reading;
-    }
-    if (reading === this.last) this.stale = stale;
-    const previous = reading === this.last ? this.previous : undefined;
-    out.push(...stateMessages(this.subject, reading, previous, { stale }).map(toMsg));
-    return out;
+  /** Discovery the first time (or when the person changed), then the person's retained state and problem. */
+  messages(subject: SubjectState): NodeMessage[] {
+    const descriptor = this.describe(subject);
+    const out = this.announced === descriptor.key ? [] : this.discovery(descriptor);
+    this.announced = descriptor.key;
+    this.shown = subject;
+    return [...out, ...this.state(descriptor, subject)];
   }
 
   /** Everything again after Home Assistant restarted: availability, discovery, the last state. */
   rediscover(): NodeMessage[] {
-    const out = this.discovery();
-    if (this.last)
-      out.push(...stateMessages(this.subject, this.last, this.previous, { stale: this.stale }).map(toMsg));
-    return out;
+    const subject = this.shown;
+    if (!subject) return [];
+    const descriptor = this.describe(subject);
+    return [...this.discovery(descriptor), ...this.state(descriptor, subject)];
   }
 
-  private discovery(): NodeMessage[] {
+  private state(descriptor: SubjectDescriptor, subject: SubjectState): NodeMessage[] {
+    const out: MqttMessage[] = [];
+    if (subject.last) {
+      out.push(...stateMessages(descriptor, subject.last, subject.previous, { stale: subject.stale }));
+    }
+    out.push(...problemMessages(descriptor, subject.problem ?? null));
+    return out.map(toMsg);
+  }
+
+  private discovery(descriptor: SubjectDescriptor): NodeMessage[] {
     const availability = { topic: resolveTopics().availability, payload: 'online', retain: true, qos: 1 };
-    return [availability, ...discoveryMessages(this.subject).map(toMsg)];
+    return [availability, ...discoveryMessages(descriptor).map(toMsg)];
+  }
+
+  /** The device is the node's when it has a name (its topics too), else the person's as the account names them. */
+  private describe(subject: SubjectState): SubjectDescriptor {
+    return {
+      key: this.key ?? subject.slug,
+      name: this.name ?? subject.name,
+      provider: subject.provider,
+      units: this.account.unit,
+      thresholds: this.thresholds,
+      staleMinutes: this.staleMinutes,
+      continuous: subject.continuous,
+    };
   }
 }

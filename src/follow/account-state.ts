@@ -42,6 +42,8 @@ const knownSubjectSchema = z.object({
  * costs only itself. Nothing here is a password; `session` holds tokens and is kept like one.
  */
 export const ACCOUNT_SECTIONS = {
+  /** Whose state this is (`accountKey` of provider and login): a store keyed otherwise (Node-RED's node id) drops state of another login. */
+  identity: z.string().min(1).max(100),
   /** Tokens that spare a login at the next start. */
   session: sessionSchema,
   /** The login policy's memory: a refused credential's fingerprint, a lock. */
@@ -55,7 +57,7 @@ export const ACCOUNT_SECTIONS = {
 } as const;
 
 type Sections = typeof ACCOUNT_SECTIONS;
-export type AccountState = { [K in keyof Sections]?: z.output<Sections[K]> };
+export type AccountState = { -readonly [K in keyof Sections]?: z.output<Sections[K]> };
 export type KnownSubject = z.output<typeof knownSubjectSchema>;
 export type StoredLogin = z.output<typeof loginSchema>;
 

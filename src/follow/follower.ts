@@ -11,6 +11,7 @@ import { LoginPolicy, type LoginMemory } from '../providers/login-policy';
 import type { CgmSource, ClientOptions } from '../providers/provider';
 import { createSource } from '../source';
 import type { AccountState, AccountStore, KnownSubject, StoredLogin } from './account-state';
+import { accountKey } from './account-key';
 import { credentialFingerprint, newSalt, sameCredentials } from './fingerprint';
 import { hasMeasurements, MeasurementFollower } from './measurements';
 import { SubjectState } from './subject-state';
@@ -20,6 +21,8 @@ const MINUTE = 60_000;
 const MAX_DISCOVERY_BACKOFF_MS = 30 * MINUTE;
 /** An account that follows several people is asked who they are this often (new invitations). */
 const REDISCOVER_MS = 60 * MINUTE;
+/** How long `stop` waits for a request in flight once the source is closed. */
+const STOP_WAIT_MS = 1_000;
 /** The id prefix of the stand-in subject that carries an account's problem before anyone is known. */
 const PLACEHOLDER = 'account:';
 
@@ -68,7 +71,8 @@ export interface FollowerEvents {
 interface Followed {
   state: SubjectState;
   poller: Poller | undefined;
-  watchers: number;
+  /** The stale minutes each watcher asked for (`watched` mode); the shortest applies. */
+  watchers: number[];
 }
 
 /**
@@ -147,13 +151,14 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
     return this.starting;
   }
 
+  /** Stops every poller and closes the source (which ends requests in flight); never waits long for them. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.discoveryTimer);
     this.measurements?.stop();
-    await this.starting;
-    await Promise.all([...this.followed.values()].map((f) => f.poller?.stop() ?? Promise.resolve()));
+    const stopping = [...this.followed.values()].map((f) => f.poller?.stop() ?? Promise.resolve());
     await this.sourceOf?.close().catch(() => undefined);
+    await settleWithin(Promise.all([this.starting, ...stopping]), STOP_WAIT_MS);
   }
 
   /**
@@ -173,18 +178,23 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
     return real[0]!;
   }
 
-  /** A host's interest in one person (`watched` mode): polling runs while anyone watches. */
-  watch(subjectId: string): () => void {
+  /**
+   * A host's interest in one person (`watched` mode): polling runs while anyone watches, and the data
+   * goes stale after the shortest `staleMinutes` asked for. Returns the release.
+   */
+  watch(subjectId: string, options: { staleMinutes?: number } = {}): () => void {
     const entry = this.followed.get(subjectId);
     if (!entry) return () => undefined;
-    entry.watchers += 1;
+    const minutes = options.staleMinutes ?? this.staleMinutes;
+    entry.watchers.push(minutes);
     this.ensurePoller(entry);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      entry.watchers -= 1;
-      if (entry.watchers <= 0 && this.mode === 'watched') void entry.poller?.stop();
+      entry.watchers.splice(entry.watchers.indexOf(minutes), 1);
+      if (entry.watchers.length === 0 && this.mode === 'watched') void entry.poller?.stop();
+      else entry.poller?.setStaleMinutes(this.staleMinutesOf(entry));
     };
   }
 
@@ -212,7 +222,7 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
   // ---- start and discovery --------------------------------------------------------------------
 
   private async begin(): Promise<void> {
-    const stored = await this.options.store.load();
+    const stored = await this.loadState();
     const memory = this.restoreLogin(stored);
     this.policy = new LoginPolicy({ memory, onChange: (next) => this.persistLogin(next), now: this.now });
     const factory = this.options.createSource ?? createSource;
@@ -225,18 +235,34 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
     });
     this.sourceOf.onSession((state) => this.options.store.save({ session: state }));
     for (const known of stored.subjects ?? []) this.add(known);
+    // A refusal remembered from an earlier run: shown at once, and the password is not sent.
     const refusal = this.policy.refusal;
     if (refusal) {
       this.ensurePlaceholder();
       this.setAccountProblem(refusal);
-      this.logger.error(
-        `the password was refused on ${String(refusal.detail.refusedAt ?? 'an earlier run')}; it is not sent again ` +
-          `until the password (or username, region, server) changes in the configuration`,
-      );
-      return;
     }
     if (this.stopped) return;
     await this.discover();
+  }
+
+  /**
+   * What the store holds for this login: a store keyed by something else (a Node-RED node whose provider
+   * or username changed) may hold another login's people and sessions, which are dropped.
+   */
+  private async loadState(): Promise<AccountState> {
+    const stored = await this.options.store.load();
+    const identity = accountKey(this.config.provider, this.config);
+    if (stored.identity === identity) return stored;
+    const emptied: Partial<AccountState> = { identity };
+    if (stored.identity !== undefined) {
+      this.logger.info('the account now logs in as someone else; its saved state is not used');
+      for (const section of Object.keys(stored))
+        if (section !== 'identity') emptied[section as keyof AccountState] = undefined;
+      this.options.store.save(emptied);
+      return { identity };
+    }
+    this.options.store.save(emptied);
+    return { ...stored, identity };
   }
 
   /** The login memory of these credentials: a refusal only if it was of the same credentials. */
@@ -296,7 +322,10 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
     if (this.stopped) return;
     let found: Subject[];
     try {
-      found = (await this.source.login()).subjects;
+      // A carer's account says whom it follows only after a login; the others' account is the person.
+      found = followsOthers(this.config)
+        ? (await this.source.login()).subjects
+        : await this.source.subjects();
     } catch (thrown) {
       this.discoveryFailed(toCgmError(thrown));
       return;
@@ -325,7 +354,7 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
     if (followsOthers(this.config)) this.markMissing(found);
     else for (const id of [...this.followed.keys()]) if (!chosen.some((s) => s.id === id)) this.remove(id);
     this.removePlaceholder();
-    this.setAccountProblem(undefined);
+    this.setAccountProblem(this.policy?.refusal);
     this.saveSubjects();
     this.startMeasurements();
     if (this.config.provider === 'librelinkup') this.scheduleDiscovery(REDISCOVER_MS);
@@ -359,7 +388,7 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
       provider: this.config.provider,
       continuous: this.sourceOf?.cadence.continuous ?? this.config.provider !== 'vitadock',
     });
-    const entry: Followed = { state, poller: undefined, watchers: 0 };
+    const entry: Followed = { state, poller: undefined, watchers: [] };
     this.followed.set(known.id, entry);
     if (this.accountProblem) state.setProblem(this.accountProblem);
     this.safeEmit('subject', state);
@@ -436,17 +465,22 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
 
   private ensurePoller(entry: Followed): void {
     if (this.stopped || AccountFollower.isPlaceholder(entry.state) || !this.sourceOf) return;
-    if (this.mode === 'watched' && entry.watchers <= 0) return;
+    if (this.mode === 'watched' && entry.watchers.length === 0) return;
     if (this.policy?.refusal) return;
-    if (!entry.poller) entry.poller = this.makePoller(entry.state);
+    entry.poller ??= this.makePoller(entry.state, this.staleMinutesOf(entry));
+    entry.poller.setStaleMinutes(this.staleMinutesOf(entry));
     entry.poller.start();
   }
 
-  private makePoller(state: SubjectState): Poller {
+  private staleMinutesOf(entry: Followed): number {
+    return entry.watchers.length > 0 ? Math.min(...entry.watchers) : this.staleMinutes;
+  }
+
+  private makePoller(state: SubjectState, staleMinutes: number): Poller {
     const poller = new Poller(this.source, {
       subject: state.id,
       state,
-      staleMinutes: this.staleMinutes,
+      staleMinutes,
       logger: quietLogger(this.logger),
       ...(this.options.initialHistoryMinutes
         ? { initialHistoryMinutes: this.options.initialHistoryMinutes }
@@ -463,7 +497,7 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
         info.ageMs === undefined
           ? 'no reading yet'
           : `last reading ${Math.round(info.ageMs / MINUTE)} min ago`;
-      this.logger.warn(`${state.name}: no new reading for ${this.staleMinutes} min (${age})`);
+      this.logger.warn(`${state.name}: no new reading for ${poller.staleMinutes} min (${age})`);
       this.safeEmit('status', state);
     });
     poller.on('fresh', () => this.safeEmit('status', state));
@@ -539,6 +573,18 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
       this.logger.error(`a handler of "${event}" failed: ${toCgmError(thrown).message}`);
     }
   }
+}
+
+/** Waits for `work` at most `ms`; a request still hanging then is left to its own timeout. */
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Failures of the account as a whole (its login), as opposed to one person's data. */

@@ -53,7 +53,7 @@ export interface LoginPolicyOptions {
  * - any other failure (5xx, timeout, network, rate limit, unreadable answer) backs off exponentially with
  *   jitter from `LOGIN_BACKOFF_BASE_MS` to `LOGIN_BACKOFF_MAX_MS`, and a server's Retry-After wins.
  * Documented logins per day: 1 for a refused password (ever), about 7 for a lock that never lifts,
- * about 29 for a login server that always fails.
+ * about 30 for a login server that always fails.
  */
 export class LoginPolicy implements LoginGate {
   private memory: LoginMemory;
@@ -88,11 +88,16 @@ export class LoginPolicy implements LoginGate {
     const refused = this.memory.refused;
     if (!refused) return undefined;
     if (this.refusedError) return this.refusedError;
-    return new CgmError(refused.code, refused.message, {
-      retryable: false,
-      hint: refused.hint ?? 'correct the password (or username, region, server) in the configuration',
-      detail: { refusedAt: new Date(refused.at).toISOString() },
-    });
+    const when = new Date(refused.at).toISOString().replace(/\.\d+Z$/, 'Z');
+    return new CgmError(
+      refused.code,
+      `${refused.message} (refused at ${when}; not sent again until it changes)`,
+      {
+        retryable: false,
+        hint: refused.hint ?? 'correct the password (or username, region, server) in the configuration',
+        detail: { refusedAt: new Date(refused.at).toISOString() },
+      },
+    );
   }
 
   admit(): void {

@@ -10,7 +10,7 @@ import {
 import { DEXCOM_TREND_BY_CODE } from '../model/trend';
 import { dexcomFault, dexcomJson, wireRecord, type SubCodeFormat, type WireFormat } from './dexcom-wire';
 import { registerDexcomPublisher } from './dexcom-publisher';
-import { gridTimes, tracePoint } from './trace';
+import { gridTimes, tracePoint, type TracePoint } from './trace';
 import type { ProviderSimulator, SimContext, SimRequest, SimResponse } from './types';
 
 export interface DexcomSimAccount {
@@ -26,6 +26,11 @@ export interface DexcomSimAccount {
   utcOffsetMinutes?: number;
   /** `legacy` answers in the 2015 form: `/Date(ms)/` and numeric trends. */
   format?: WireFormat;
+  /**
+   * A scripted trace instead of the seeded one (tests that need a value whatever the hour): the
+   * reading at each 5-minute instant.
+   */
+  trace?: (time: number) => TracePoint;
 }
 
 export interface DexcomSimulatorOptions {
@@ -371,7 +376,7 @@ export class DexcomSimulator implements ProviderSimulator {
               trend: DEXCOM_TREND_BY_CODE[egv.trendCode] ?? 'notComputable',
             }))
         : gridTimes(from, now - this.lagMs, READING_STEP).map((time) =>
-            tracePoint(account.accountId, time, account.profile ?? 'steady'),
+            account.trace ? account.trace(time) : tracePoint(account.accountId, time, account.profile ?? 'steady'),
           );
     const records = readings
       .slice(0, maxCount)

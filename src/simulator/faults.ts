@@ -9,9 +9,11 @@ import type { SimResponse } from './types';
  * - `rateLimit`: 429 (or 430, LibreLinkUp's) with Retry-After;
  * - `html`: a proxy's HTML error page;
  * - `truncated`: a 200 whose JSON stops half-way;
- * - `malformed`: a 200 with JSON of the wrong shape.
+ * - `malformed`: a 200 with JSON of the wrong shape;
+ * - `rewrite`: the real answer, changed by `rewrite` (a reading from the future, a person missing).
  */
-export type FaultKind = 'timeout' | 'reset' | 'status' | 'rateLimit' | 'html' | 'truncated' | 'malformed';
+export type FaultKind =
+  'timeout' | 'reset' | 'status' | 'rateLimit' | 'html' | 'truncated' | 'malformed' | 'rewrite';
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -22,10 +24,15 @@ export interface FaultSpec {
   times?: number;
   status?: number;
   retryAfterSeconds?: number;
+  /** For `rewrite`: turns the simulator's own answer into the one sent. */
+  rewrite?: (response: SimResponse) => SimResponse;
 }
 
 export type FaultAction =
-  { kind: 'timeout' } | { kind: 'reset' } | { kind: 'respond'; response: SimResponse };
+  | { kind: 'timeout' }
+  | { kind: 'reset' }
+  | { kind: 'respond'; response: SimResponse }
+  | { kind: 'rewrite'; rewrite: (response: SimResponse) => SimResponse };
 
 const HTML_PAGE =
   '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad gateway</h1>' +
@@ -94,5 +101,7 @@ function toAction(fault: FaultSpec): FaultAction {
         kind: 'respond',
         response: { status: 200, body: { unexpected: true, data: 'nothing you know' } },
       };
+    case 'rewrite':
+      return { kind: 'rewrite', rewrite: fault.rewrite ?? ((response) => response) };
   }
 }

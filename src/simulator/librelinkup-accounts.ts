@@ -128,4 +128,12 @@ export const LIBRE_DEMO_ACCOUNTS: readonly LibreAccountSpec[] = [
     redirects: { global: 'eu', eu: 'de', de: 'eu' },
     patients: [patient(7, 'Max', 'Example', 'steady', 60, 'NL')],
   }),
+  // Two children with near names: a configured "Anna Smyth" must never show Ben (nor Anna).
+  account(8, 'smiths', {
+    firstName: 'Smiths',
+    country: 'GB',
+    region: 'eu2',
+    uom: 1,
+    patients: [patient(8, 'Ben', 'Smith', 'steady', 0, 'GB'), patient(9, 'Anna', 'Smith', 'brittle', 0, 'GB')],
+  }),
 ];

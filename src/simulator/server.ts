@@ -125,7 +125,7 @@ export class Simulator {
       { method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body, json, url },
       { clock: this.clock, baseUrl: `${this.origin}${provider.prefix}` },
     );
-    send(res, response);
+    send(res, fault?.kind === 'rewrite' ? fault.rewrite(response) : response);
   }
 
   private record(entry: RecordedRequest): void {

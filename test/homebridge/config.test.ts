@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { withoutEmail } from '../../homebridge/account';
+import { withoutEmail } from '../../src/follow/follower';
 import { accountKey, parsePlatformConfig } from '../../homebridge/config';
 import { uuidSeed } from '../../homebridge/platform';
 import { bridgeConfigSchema } from '../../src/bridge/config';
@@ -78,8 +78,8 @@ describe('Homebridge platform configuration', () => {
   });
 
   it('never names an accessory after an e-mail address', () => {
-    expect(withoutEmail('sam@example.com')).to.equal('sam');
-    expect(withoutEmail('@x')).to.equal('Glucose');
+    expect(withoutEmail('sam@example.com')).to.equal('');
+    expect(withoutEmail('Sam sam@example.com')).to.equal('Sam');
   });
 
   it('matches config.schema.json: alias, platform type, and the defaults of the form', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { PlatformAccessory, Service } from 'homebridge';
 import sinon from 'sinon';
-import { SESSION_FILE } from '../../homebridge/settings';
+import { STATE_FILE } from '../../homebridge/settings';
 import { tracePoint } from '../../src/simulator/trace';
 import {
   advance,
@@ -242,7 +242,11 @@ describe('Homebridge platform (real HomebridgeAPI, simulated clouds)', () => {
     expect(logins).to.have.length(1);
     const refused = host.log.lines.filter((l) => l.level === 'error');
     expect(refused).to.have.length(1);
-    expect(refused[0]!.message).to.match(/^Sam: AUTH_INVALID: .*Polling stopped for this account.*Hint: /);
+    expect(refused[0]!.message).to.match(
+      /^Sam: AUTH_INVALID: .* \(.*region.*\)\. Not trying again until the configuration changes\.$/,
+    );
+    const said = host.log.lines.filter((l) => l.level !== 'debug' && /AUTH_INVALID/.test(l.message));
+    expect(said).to.have.length(1);
     // The hint names the fields of the settings form, never a variable of the command line.
     expect(refused[0]!.message).to.contain('or log in with the "account ID"');
     expect(refused[0]!.message).not.to.match(/GLUCOBRIDGE_|--/);
@@ -266,12 +270,12 @@ describe('Homebridge platform (real HomebridgeAPI, simulated clouds)', () => {
     const first = await start({ accounts: [rig.dexcomAccount(SAM), rig.libreAccount()] });
     await advance(clock, rig.sim, 6 * MINUTE);
     await first.platform.stop();
-    const file = join(rig.storage, SESSION_FILE);
+    const file = join(rig.storage, STATE_FILE);
     expect(statSync(file).mode & 0o777).to.equal(0o600);
     const stored = readFileSync(file, 'utf8');
     for (const secret of [SAM.username, SAM.password, FAMILY.email, FAMILY.password])
       expect(stored).not.to.include(secret);
-    expect(Object.keys(JSON.parse(stored) as object)).to.have.length(2);
+    expect(Object.keys((JSON.parse(stored) as { accounts: object }).accounts)).to.have.length(2);
 
     const dexcomLogins = rig.sim.requests('LoginPublisherAccountById').length;
     const libreLogins = rig.sim.requests('/llu/auth/login').length;

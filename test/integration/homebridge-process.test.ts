@@ -16,12 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { freePort } from '../net';
-import { SESSION_FILE } from '../../homebridge/settings';
+import { STATE_FILE } from '../../homebridge/settings';
 import { compressedClock } from '../../src/simulator/clock';
 import { DexcomSimulator, type DexcomSimAccount } from '../../src/simulator/dexcom';
 import { LIBRE_DEMO_ACCOUNTS, LibreLinkUpSimulator } from '../../src/simulator/librelinkup';
 import { Simulator } from '../../src/simulator/server';
-import { tracePoint } from '../../src/simulator/trace';
+import { dexcomLimit } from '../../src/model/reading';
 
 const ROOT = join(__dirname, '..', '..');
 const MINUTE = 60_000;
@@ -92,32 +92,30 @@ function builtAt(): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A brittle account whose trace satisfies `wanted` at every reading in the window. */
-function accountWhere(
+/**
+ * An account whose scripted trace stays in a band, whatever the hour the test runs at: the value steps
+ * through the band every 5 minutes (so readings change), and `39` is the sensor's LOW.
+ */
+function scriptedAccount(
   region: DexcomSimAccount['region'],
   name: string,
-  from: number,
-  to: number,
-  wanted: (mgdl: number) => boolean,
+  band: [number, number],
+  index: number,
 ): DexcomSimAccount {
-  for (let n = 1; n < 20_000; n += 1) {
-    const accountId = `0a1e0c5a-4444-4d5e-8a6b-${n.toString(16).padStart(12, '0')}`;
-    let fits = true;
-    for (let t = Math.floor(from / STEP) * STEP; t <= to && fits; t += STEP) {
-      fits = wanted(tracePoint(accountId, t, 'brittle').mgdl);
-    }
-    if (fits) {
-      return {
-        username: `it-${name.toLowerCase()}`,
-        password: `not-a-real-password-${name.toLowerCase()}`,
-        accountId,
-        region,
-        name,
-        profile: 'brittle',
-      };
-    }
-  }
-  throw new Error(`no simulated account has a trace that fits for ${name}`);
+  const [low, high] = band;
+  return {
+    username: `it-${name.toLowerCase()}`,
+    password: `not-a-real-password-${name.toLowerCase()}`,
+    accountId: `0a1e0c5a-4444-4d5e-8a6b-${index.toString(16).padStart(12, '0')}`,
+    region,
+    name,
+    trace: (time) => {
+      const steps = Math.floor(time / STEP);
+      const mgdl = low === high ? low : low + (steps % (high - low + 1));
+      const limit = dexcomLimit(mgdl);
+      return { time, mgdl, trend: limit ? 'notComputable' : 'flat', ...(limit ? { limit } : {}) };
+    },
+  };
 }
 
 describe('Homebridge process (real homebridge, HAP over loopback)', function () {
@@ -163,10 +161,9 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
   beforeEach(async () => {
     // The simulated day runs from some hours ago, so readings are never from the future for the process.
     simStart = Math.floor((Date.now() - 3 * 3_600_000) / STEP) * STEP;
-    const window: [number, number] = [simStart - 2 * STEP, simStart + 25 * MINUTE];
-    low = accountWhere('us', 'Lia', ...window, (mgdl) => mgdl === 39);
-    high = accountWhere('ous', 'Hugo', ...window, (mgdl) => mgdl >= 185 && mgdl < 401);
-    middle = accountWhere('jp', 'Mina', ...window, (mgdl) => mgdl >= 90 && mgdl <= 160);
+    low = scriptedAccount('us', 'Lia', [39, 39], 1);
+    high = scriptedAccount('ous', 'Hugo', [185, 400], 2);
+    middle = scriptedAccount('jp', 'Mina', [90, 160], 3);
     const simulator = new Simulator({
       providers: [new DexcomSimulator({ accounts: [low, high, middle] }), new LibreLinkUpSimulator()],
       clock: compressedClock(SPEED, simStart),
@@ -316,7 +313,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
   function traceBetween(account: DexcomSimAccount, from: number, to: number): number[] {
     const values: number[] = [];
     for (let t = Math.floor(from / STEP) * STEP; t <= to; t += STEP) {
-      values.push(tracePoint(account.accountId, t, 'brittle').mgdl);
+      values.push(account.trace!(t).mgdl);
     }
     return values;
   }
@@ -382,7 +379,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
     // The simulator moves on; a restart restores the accessories (same ids) and reuses the sessions.
     const logins = cloud().requests('LoginPublisherAccountById').length;
     await stop();
-    expect(statSync(join(storage, SESSION_FILE)).mode & 0o777).to.equal(0o600);
+    expect(statSync(join(storage, STATE_FILE)).mode & 0o777).to.equal(0o600);
     cloud().faults.clear();
     const restartedAt = cloud().clock.now();
     start();
@@ -400,7 +397,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
     // HAP found nothing to complain about in what the plugin set (ranges, names, characteristics).
     expect(output).not.to.match(/generated a warning|illegal value|not in required or optional/i);
     // Nothing secret reached the log, even at debug level.
-    const sessions = readFileSync(join(storage, SESSION_FILE), 'utf8');
+    const sessions = readFileSync(join(storage, STATE_FILE), 'utf8');
     const sessionIds = [...sessions.matchAll(/"sessionId":\s*"([^"]+)"/g)].map((m) => m[1]!);
     expect(sessionIds).to.not.be.empty;
     for (const secret of [low, high, middle]

@@ -6,6 +6,7 @@ import type { ProviderSimulator } from '../../src/simulator/types';
 import { DexcomSimulator, DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator/dexcom';
 import { LibreLinkUpSimulator } from '../../src/simulator/librelinkup';
 import { VitaDockSimulator } from '../../src/simulator/vitadock';
+import { forgetProcessCopies } from '../../nodes/lib/state-store';
 import type { NodeMessage } from '../../nodes/lib/types';
 import accountNode from '../../nodes/cgm-account';
 import loginNode from '../../nodes/cgm-login';
@@ -79,6 +80,8 @@ export async function stopServer(): Promise<void> {
 export function useRuntime(started: (clouds: Clouds) => void): void {
   let clouds: Clouds | undefined;
   beforeEach(async () => {
+    // Each test is a fresh Node-RED process: no account state (a lock, a refusal) from the test before.
+    forgetProcessCopies();
     clouds = await startClouds();
     started(clouds);
     await startServer();

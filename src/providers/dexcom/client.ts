@@ -118,8 +118,9 @@ export class DexcomClient implements CgmSource {
     return this.read(Math.min(MAX_MINUTES, Math.ceil(options.minutes)), MAX_COUNT);
   }
 
+  /** The account itself; named by its configured name, never by its login. */
   subjects(): Promise<Subject[]> {
-    return Promise.resolve([{ id: this.subject, name: this.config.name ?? this.subject }]);
+    return Promise.resolve([{ id: this.subject, name: this.config.name ?? 'Dexcom' }]);
   }
 
   onSession(listener: SessionListener): () => void {

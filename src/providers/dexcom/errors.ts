@@ -31,8 +31,7 @@ export function authHint(region: DexcomRegion): string {
   return (
     `check the ${field('username')} and ${field('password')}, and the ${field('region')}: "${region}" is for accounts from ` +
     `${DEXCOM_REGION_INFO[region].label} (us = United States, ous = everywhere else, jp = Japan); ` +
-    `or log in with the ${field('accountId')}. ` +
-    'No new login is tried until the configuration changes.'
+    `or log in with the ${field('accountId')}`
   );
 }
 

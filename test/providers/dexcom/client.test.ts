@@ -31,7 +31,8 @@ describe('DexcomClient against the simulator', () => {
       expect(info).to.deep.equal({
         provider: 'dexcom',
         region: 'us',
-        subjects: [{ id: US.username, name: US.username }],
+        // Named by the configured name, never by the login.
+        subjects: [{ id: US.username, name: 'Dexcom' }],
       });
       const first = await client.latest();
       await client.history({ minutes: 60 });
