@@ -30,6 +30,7 @@ export const MAX_LUX = 100_000;
 const MODELS: Record<ProviderId, string> = {
   dexcom: 'Dexcom Share',
   librelinkup: 'LibreLinkUp',
+  nightscout: 'Nightscout',
   vitadock: 'VitaDock',
 };
 

@@ -55,6 +55,34 @@ export const libreLinkUpConfigSchema = z.object({
   version: z.string().trim().optional(),
 });
 
+/** Nightscout API versions: v1 (API secret or token, the common path) and v3 (token → JWT). */
+export const NIGHTSCOUT_APIS = ['v1', 'v3'] as const;
+export type NightscoutApi = (typeof NIGHTSCOUT_APIS)[number];
+
+/** A Nightscout site and how to authenticate to it; readable sites need neither secret. */
+const nightscoutSite = {
+  server: z.string({ error: 'server (the Nightscout site, https://…) is required' }).pipe(serverUrl),
+  /** An access token from the site's Admin tools (`name-0123456789abcdef`). */
+  token: z.string().trim().min(1).optional(),
+  /** The site's API_SECRET (API v1 only; v3 does not accept it). */
+  apiSecret: z.string().trim().min(1).optional(),
+  api: z.enum(NIGHTSCOUT_APIS, { error: 'api must be v1 or v3' }).default('v1'),
+  timeoutMs: common.timeoutMs,
+};
+
+export const nightscoutConfigSchema = z.object({
+  provider: z.literal('nightscout'),
+  name: common.name,
+  ...nightscoutSite,
+});
+
+/** A Nightscout site readings are uploaded to (the destination of an account). */
+export const nightscoutDestinationSchema = z.object({
+  ...nightscoutSite,
+  /** Readings kept while the site is down; the oldest are dropped beyond it. */
+  queueLimit: z.number().int().min(10).max(100_000).optional(),
+});
+
 /** Every VitaDock data module GlucoBridge reads (the provider's own list). */
 export const VITADOCK_MODULES = VITADOCK_DATA_MODULES;
 export type VitaDockModule = (typeof VITADOCK_MODULES)[number];
@@ -75,6 +103,7 @@ export const vitaDockConfigSchema = z.object({
 export const sourceConfigSchema = z.discriminatedUnion('provider', [
   dexcomConfigSchema,
   libreLinkUpConfigSchema,
+  nightscoutConfigSchema,
   vitaDockConfigSchema,
 ]);
 
@@ -83,6 +112,9 @@ export type SourceConfig = z.output<typeof sourceConfigSchema>;
 export type DexcomConfig = z.output<typeof dexcomConfigSchema>;
 export type LibreLinkUpConfig = z.output<typeof libreLinkUpConfigSchema>;
 export type VitaDockConfig = z.output<typeof vitaDockConfigSchema>;
+export type NightscoutConfig = z.output<typeof nightscoutConfigSchema>;
+export type NightscoutDestinationInput = z.input<typeof nightscoutDestinationSchema>;
+export type NightscoutDestination = z.output<typeof nightscoutDestinationSchema>;
 
 /** Thresholds are mg/dL whatever the display unit, so one number never means two things. */
 const mgdlThreshold = (what: string) =>

@@ -2,6 +2,7 @@ import { describeIssues, sourceConfigSchema, type SourceConfig, type SourceConfi
 import { CgmError } from './model/errors';
 import { DexcomClient } from './providers/dexcom/client';
 import { LibreLinkUpClient } from './providers/librelinkup/client';
+import { NightscoutClient } from './providers/nightscout/client';
 import type { CgmSource, ClientOptions } from './providers/provider';
 import { VitaDockClient } from './providers/vitadock/client';
 
@@ -19,7 +20,7 @@ export function parseSourceConfig(config: SourceConfigInput | SourceConfig): Sou
   const result = sourceConfigSchema.safeParse(config);
   if (!result.success) {
     throw new CgmError('CONFIG', describeIssues(result.error), {
-      hint: 'provider must be dexcom, librelinkup or vitadock, with the fields that provider needs',
+      hint: 'provider must be dexcom, librelinkup, nightscout or vitadock, with the fields that provider needs',
     });
   }
   return result.data;
@@ -36,6 +37,8 @@ export function createSource(
       return new DexcomClient(parsed, options);
     case 'librelinkup':
       return new LibreLinkUpClient(parsed, options);
+    case 'nightscout':
+      return new NightscoutClient(parsed, options);
     case 'vitadock':
       return new VitaDockClient(parsed, options);
   }

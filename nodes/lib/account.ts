@@ -111,6 +111,9 @@ export function sourceConfig(props: AccountProps, creds: AccountCredentials): So
         patient: text(props.patient),
         acceptTerms: props.acceptTerms === true,
       };
+    case 'nightscout':
+      // The token/API secret fields of the dialog come with the host wiring (issue 10).
+      return { provider: 'nightscout', ...common, server: text(props.server) ?? '' };
     case 'vitadock':
       return {
         provider: 'vitadock',

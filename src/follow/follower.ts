@@ -624,7 +624,9 @@ function shortHash(text: string): string {
 }
 
 function providerLabel(provider: SourceConfig['provider']): string {
-  return { dexcom: 'Dexcom', librelinkup: 'LibreLinkUp', vitadock: 'VitaDock' }[provider];
+  return { dexcom: 'Dexcom', librelinkup: 'LibreLinkUp', nightscout: 'Nightscout', vitadock: 'VitaDock' }[
+    provider
+  ];
 }
 
 /** The follower reports a stop itself (once, with the hint and the way out); the poller's own line is debug. */

@@ -1,7 +1,7 @@
 import { trendArrow, type Trend } from './trend';
 
 /** The providers GlucoBridge reads from. */
-export const PROVIDER_IDS = ['dexcom', 'librelinkup', 'vitadock'] as const;
+export const PROVIDER_IDS = ['dexcom', 'librelinkup', 'nightscout', 'vitadock'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** The display unit a user chooses; every computation stays in mg/dL. */
@@ -10,7 +10,7 @@ export type GlucoseUnit = 'mgdl' | 'mmol';
 /** One glucose measurement, the same shape whichever cloud it came from. */
 export interface GlucoseReading {
   provider: ProviderId;
-  /** Whose glucose: the Dexcom account, the LibreLinkUp patientId, the VitaDock user. */
+  /** Whose glucose: the Dexcom account, the LibreLinkUp patientId, the Nightscout site, the VitaDock user. */
   subject: string;
   /** The UTC instant of the measurement. */
   time: Date;

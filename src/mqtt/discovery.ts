@@ -50,6 +50,7 @@ export interface DiscoveryOptions extends TopicOptions {
 const DEVICE_MAKERS: Record<ProviderId, { manufacturer: string; model: string }> = {
   dexcom: { manufacturer: 'Dexcom', model: 'Dexcom Share' },
   librelinkup: { manufacturer: 'Abbott', model: 'LibreLinkUp' },
+  nightscout: { manufacturer: 'Nightscout', model: 'Nightscout site' },
   vitadock: { manufacturer: 'Medisana', model: 'VitaDock Online' },
 };
 

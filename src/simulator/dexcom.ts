@@ -376,7 +376,9 @@ export class DexcomSimulator implements ProviderSimulator {
               trend: DEXCOM_TREND_BY_CODE[egv.trendCode] ?? 'notComputable',
             }))
         : gridTimes(from, now - this.lagMs, READING_STEP).map((time) =>
-            account.trace ? account.trace(time) : tracePoint(account.accountId, time, account.profile ?? 'steady'),
+            account.trace
+              ? account.trace(time)
+              : tracePoint(account.accountId, time, account.profile ?? 'steady'),
           );
     const records = readings
       .slice(0, maxCount)

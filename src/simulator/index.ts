@@ -2,22 +2,25 @@ import type { SourceConfigInput } from '../config';
 import type { SimClock } from './clock';
 import { DEXCOM_DEMO_ACCOUNTS, DexcomSimulator } from './dexcom';
 import { LIBRE_DEMO_ACCOUNTS, LibreLinkUpSimulator } from './librelinkup';
+import { NightscoutSimulator } from './nightscout';
 import { Simulator } from './server';
 import { VITADOCK_DEMO, VitaDockSimulator } from './vitadock';
 
 export { Simulator } from './server';
 export { DexcomSimulator, DEXCOM_DEMO_ACCOUNTS } from './dexcom';
 export { LibreLinkUpSimulator, LIBRE_DEMO_ACCOUNTS } from './librelinkup';
+export { NightscoutSimulator, NIGHTSCOUT_DEMO_SITES } from './nightscout';
 export { VitaDockSimulator, VITADOCK_DEMO } from './vitadock';
 export { compressedClock, systemClock, type SimClock } from './clock';
 
-/** All three clouds with their demo accounts, not yet listening. */
+/** All the clouds (Dexcom, LibreLinkUp, Nightscout sites, VitaDock) with their demo accounts, not yet listening. */
 export function createDemoSimulator(options: { clock?: SimClock } = {}): Simulator {
   const clock = options.clock;
   return new Simulator({
     providers: [
       new DexcomSimulator(),
       new LibreLinkUpSimulator(),
+      new NightscoutSimulator(),
       new VitaDockSimulator(clock ? { clock } : {}),
     ],
     ...(clock ? { clock } : {}),

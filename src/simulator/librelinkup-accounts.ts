@@ -134,6 +134,9 @@ export const LIBRE_DEMO_ACCOUNTS: readonly LibreAccountSpec[] = [
     country: 'GB',
     region: 'eu2',
     uom: 1,
-    patients: [patient(8, 'Ben', 'Smith', 'steady', 0, 'GB'), patient(9, 'Anna', 'Smith', 'brittle', 0, 'GB')],
+    patients: [
+      patient(8, 'Ben', 'Smith', 'steady', 0, 'GB'),
+      patient(9, 'Anna', 'Smith', 'brittle', 0, 'GB'),
+    ],
   }),
 ];

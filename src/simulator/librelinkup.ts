@@ -124,6 +124,11 @@ export class LibreLinkUpSimulator implements ProviderSimulator {
     this.state(email).steps = [...steps];
   }
 
+  /** Locks the account's logins until `until` (epoch ms), as three failures in a minute do (another app, say). */
+  lock(email: string, until: number): void {
+    this.state(email).lockedUntil = until;
+  }
+
   /** The login lock of an account ends now. */
   unlock(email: string): void {
     const state = this.state(email);

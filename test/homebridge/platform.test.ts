@@ -328,4 +328,76 @@ describe('Homebridge platform (real HomebridgeAPI, simulated clouds)', () => {
     await host.platform.stop();
     expect(clock.countTimers()).to.equal(0);
   });
+
+  describe('the account follower underneath (issue cases)', () => {
+    const samLogins = () =>
+      rig.sim
+        .requests('AuthenticatePublisherAccount')
+        .filter((r) => JSON.stringify(r.json).includes(SAM.username));
+
+    it('sends a refused password once across three restarts (a fourth would lock the real account)', async () => {
+      const wrong = rig.dexcomAccount(SAM, { password: 'a-wrong-password' });
+      let cached: PlatformAccessory[] = [];
+      for (let run = 0; run < 3; run += 1) {
+        const host = await launch(rig, { accounts: [wrong] }, throughCache(cached));
+        await advance(clock, rig.sim, 5 * MINUTE);
+        cached = [...cached, ...host.registered];
+        const sam = [...host.platform.accessories.values()][0]!;
+        expect(
+          lightOf(sam.accessory).getCharacteristic(host.api.hap.Characteristic.StatusFault).value,
+          `run ${run}`,
+        ).to.equal(1);
+        await host.platform.stop();
+      }
+      expect(samLogins()).to.have.length(1);
+      const fixed = await start({ accounts: [rig.dexcomAccount(SAM)] }, throughCache(cached));
+      await advance(clock, rig.sim, 2 * MINUTE);
+      expect(samLogins()).to.have.length(2);
+      expect([...fixed.platform.accessories.values()][0]!.last).to.exist;
+    });
+
+    it('waits out a temporary LibreLinkUp lock at start, then follows on its own', async () => {
+      // Another app tried a wrong password three times: logins are locked for 300 s.
+      rig.libre.lock(FAMILY.email, Date.now() + 300_000);
+      const host = await start({ accounts: [rig.libreAccount()] });
+      await advance(clock, rig.sim, 4 * MINUTE);
+      expect(rig.sim.requests('/llu/auth/login')).to.have.length(1);
+      expect(host.log.lines.some((l) => l.message.includes('ACCOUNT_LOCKED'))).to.equal(true);
+      await advance(clock, rig.sim, 10 * MINUTE);
+      const handlers = [...host.platform.accessories.values()];
+      expect(handlers).to.have.length(2);
+      for (const handler of handlers) expect(handler.last, handler.accessory.displayName).to.exist;
+    });
+
+    it('keeps a person whose connection is missing from one answer (or an empty list): faulted, never removed', async () => {
+      const host = await start({ accounts: [rig.libreAccount({ patient: 'Mia' })] });
+      await advance(clock, rig.sim, 2 * MINUTE);
+      const mia = [...host.platform.accessories.values()][0]!;
+      expect(mia.accessory.displayName).to.equal('Mia Sample');
+      const before = mia.last!.time.getTime();
+      rig.sim.faults.add({
+        kind: 'rewrite',
+        provider: 'librelinkup',
+        path: '/llu/connections',
+        times: Infinity,
+        rewrite: (response) => ({ ...response, body: { ...(response.body as object), data: [] } }),
+      });
+      await advance(clock, rig.sim, 20 * MINUTE);
+      expect(host.unregistered).to.be.empty;
+      expect(lightOf(mia.accessory).getCharacteristic(C().StatusFault).value).to.equal(1);
+      await host.platform.stop();
+      // A restart while the list is still empty keeps her too.
+      const again = await start(
+        { accounts: [rig.libreAccount({ patient: 'Mia' })] },
+        throughCache(host.registered),
+      );
+      await advance(clock, rig.sim, 5 * MINUTE);
+      expect(again.unregistered).to.be.empty;
+      rig.sim.faults.clear();
+      await advance(clock, rig.sim, 5 * MINUTE);
+      const back = [...again.platform.accessories.values()][0]!;
+      expect(back.last!.time.getTime()).to.be.greaterThan(before);
+      expect(lightOf(back.accessory).getCharacteristic(C().StatusFault).value).to.equal(0);
+    });
+  });
 });

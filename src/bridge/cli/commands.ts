@@ -21,7 +21,7 @@ export const USAGE = `glucobridge <command> [options]
 commands:
   read       print the latest reading or a span of history of one account
   bridge     the stand-alone service: accounts → MQTT with Home Assistant discovery (--demo: no setup)
-  simulate   serve the three clouds on loopback with demo accounts, for trying and testing
+  simulate   serve the clouds (and Nightscout sites) on loopback with demo accounts, for trying and testing
   upload     send readings (JSON on stdin) to Dexcom Share as the account's uploader
   followers  list, invite or remove the people following a Dexcom account
   vitadock   authorize: grant GlucoBridge access to a VitaDock Online account (OAuth, stores the tokens)

@@ -11,9 +11,11 @@ import type { SourceConfigInput } from '../../config';
 import { credentialsFromEnv, parseOptions, UsageError, type CliIo } from './io';
 import { readVitaDockModule, storedVitaDockOptions } from './vitadock';
 
-export const READ_USAGE = `glucobridge read --provider dexcom|librelinkup|vitadock [--region R | --server URL]
+export const READ_USAGE = `glucobridge read --provider dexcom|librelinkup|nightscout|vitadock [--region R | --server URL]
                  [--minutes N] [--patient ID] [--units mgdl|mmol] [--json]
   credentials from GLUCOBRIDGE_USERNAME, GLUCOBRIDGE_PASSWORD (and GLUCOBRIDGE_ACCOUNT_ID for Dexcom)
+  nightscout: --server https://your-site [--api v1|v3]; GLUCOBRIDGE_NIGHTSCOUT_TOKEN or
+            GLUCOBRIDGE_NIGHTSCOUT_API_SECRET (neither for a site readable without one)
   vitadock: [--module cardiodocks|targetscales|thermodocks|glucodockinsulins|glucodockmeals|tracker|activitydocks]
             [--state FILE] [--name NAME]; key from GLUCOBRIDGE_VITADOCK_CONSUMER_KEY/_CONSUMER_SECRET, tokens
             from GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN/_ACCESS_SECRET or the file \`glucobridge vitadock authorize\` wrote
@@ -23,6 +25,7 @@ const OPTIONS = {
   provider: { type: 'string' },
   region: { type: 'string' },
   server: { type: 'string' },
+  api: { type: 'string' },
   minutes: { type: 'string' },
   patient: { type: 'string' },
   units: { type: 'string' },
@@ -60,7 +63,7 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
           );
     if (readings.length === 0) {
       throw new CgmError('NO_DATA', 'the account has no readings in that span', {
-        hint: 'Dexcom: Share must be on with at least one follower; LibreLinkUp: the sensor must be uploading',
+        hint: 'Dexcom: Share must be on with at least one follower; LibreLinkUp: the sensor must be uploading; Nightscout: an uploader must be sending',
       });
     }
     io.stdout(
@@ -73,7 +76,7 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
 }
 
 function readConfig(
-  values: { provider?: string; region?: string; server?: string; patient?: string },
+  values: { provider?: string; region?: string; server?: string; patient?: string; api?: string },
   env: NodeJS.ProcessEnv,
 ): SourceConfigInput {
   const credentials = credentialsFromEnv(env);
@@ -97,6 +100,21 @@ function readConfig(
         password: credentials.password ?? '',
         ...(values.patient === undefined ? {} : { patient: values.patient }),
       };
+    case 'nightscout':
+      if (values.server === undefined)
+        throw new UsageError(`--server is required for nightscout\n${READ_USAGE}`);
+      if (values.api !== undefined && values.api !== 'v1' && values.api !== 'v3') {
+        throw new UsageError(`--api must be v1 or v3\n${READ_USAGE}`);
+      }
+      return {
+        provider: 'nightscout',
+        server: values.server,
+        ...(values.api === undefined ? {} : { api: values.api }),
+        ...(env.GLUCOBRIDGE_NIGHTSCOUT_TOKEN ? { token: env.GLUCOBRIDGE_NIGHTSCOUT_TOKEN } : {}),
+        ...(env.GLUCOBRIDGE_NIGHTSCOUT_API_SECRET
+          ? { apiSecret: env.GLUCOBRIDGE_NIGHTSCOUT_API_SECRET }
+          : {}),
+      };
     case 'vitadock':
       return {
         provider: 'vitadock',
@@ -111,7 +129,7 @@ function readConfig(
           : {}),
       };
     default:
-      throw new UsageError(`--provider must be dexcom, librelinkup or vitadock\n${READ_USAGE}`);
+      throw new UsageError(`--provider must be dexcom, librelinkup, nightscout or vitadock\n${READ_USAGE}`);
   }
 }
 

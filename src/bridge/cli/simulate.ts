@@ -2,7 +2,7 @@ import { compressedClock, createDemoSimulator } from '../../simulator';
 import { parseOptions, UsageError, type CliIo } from './io';
 
 export const SIMULATE_USAGE = `glucobridge simulate [--port N] [--host 127.0.0.1] [--speed F]
-  serves the Dexcom Share, LibreLinkUp and VitaDock clouds on loopback with demo accounts
+  serves the Dexcom Share, LibreLinkUp, Nightscout and VitaDock clouds on loopback with demo accounts
 `;
 
 /** `glucobridge simulate`: the fake clouds, until Ctrl-C. */

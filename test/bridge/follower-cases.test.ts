@@ -1,0 +1,205 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
+import { parseBridgeConfig } from '../../src/bridge/config';
+import { Bridge } from '../../src/bridge/runner';
+import type { GlucoseReading } from '../../src/model/reading';
+import { silentLogger, type Logger } from '../../src/model/logger';
+import {
+  createDemoSimulator,
+  DEXCOM_DEMO_ACCOUNTS,
+  LIBRE_DEMO_ACCOUNTS,
+  VITADOCK_DEMO,
+} from '../../src/simulator';
+import type { Simulator } from '../../src/simulator/server';
+
+const ROOT = join(__dirname, '..', '..');
+const SAM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
+const SMITHS = LIBRE_DEMO_ACCOUNTS.find((a) => a.email.startsWith('smiths@'))!;
+
+/** The last payload of each topic on the broker. */
+async function listen(url: string): Promise<{ client: MqttClient; last: Map<string, string> }> {
+  const client = await connectAsync(url);
+  const last = new Map<string, string>();
+  client.on('message', (topic, payload) => last.set(topic, payload.toString()));
+  await client.subscribeAsync(['glucobridge/#', 'homeassistant/#'], { qos: 1 });
+  return { client, last };
+}
+
+async function until<T>(what: string, probe: () => T | undefined, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('the bridge over the account follower (issue cases, real broker)', function () {
+  this.timeout(90_000);
+  let sim: Simulator;
+  let broker: EmbeddedBroker;
+  let dir: string;
+
+  beforeEach(async () => {
+    sim = createDemoSimulator();
+    await sim.listen();
+    broker = await startEmbeddedBroker(0);
+    dir = mkdtempSync(join(tmpdir(), 'gb-follow-'));
+  });
+  afterEach(async () => {
+    await sim.close();
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const samAccount = (password: string) => ({
+    name: 'Sam',
+    provider: 'dexcom',
+    region: 'ous',
+    server: `${sim.urlFor('dexcom')}/ous`,
+    username: SAM.username,
+    password,
+  });
+
+  /** Runs `glucobridge bridge --config FILE` as a process until `ready` sees what it waits for, then SIGTERM. */
+  async function runBridgeProcess(
+    file: string,
+    ready: (last: Map<string, string>) => boolean,
+  ): Promise<string> {
+    const mqtt = await listen(broker.url);
+    const child = spawn(
+      process.execPath,
+      ['--require', 'tsx/cjs', 'src/bridge/cli.ts', 'bridge', '--config', file],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      // Retained topics of the run before are on the broker already: wait for this run to be up too.
+      await until(
+        `the bridge (${out})`,
+        () => (out.includes('publishing to') && ready(mqtt.last) ? true : undefined),
+        30_000,
+      );
+      child.kill('SIGTERM');
+      expect(await exited).to.equal(0);
+      return out;
+    } finally {
+      child.kill('SIGKILL');
+      await mqtt.client.endAsync(true);
+    }
+  }
+
+  it('sends a refused password once across three restarts, and once more after it is corrected', async () => {
+    const file = join(dir, 'glucobridge.json');
+    const write = (password: string) =>
+      writeFileSync(file, JSON.stringify({ mqtt: { url: broker.url }, accounts: [samAccount(password)] }));
+    const refused = (last: Map<string, string>) =>
+      (last.get('glucobridge/sam/problem') ?? '').includes('AUTH_INVALID');
+    write('a-wrong-password');
+    const logs: string[] = [];
+    for (let run = 0; run < 3; run += 1) logs.push(await runBridgeProcess(file, refused));
+    expect(sim.requests('AuthenticatePublisherAccount')).to.have.length(1);
+    // The account was never locked by us; each start says why it does not log in, without the secret.
+    expect(logs[2]).to.match(/AUTH_INVALID: .*refused at .*not sent again until it changes/);
+    for (const log of logs) expect(log).not.to.include('a-wrong-password');
+
+    write(SAM.password);
+    await runBridgeProcess(file, (last) => last.has('glucobridge/sam/state'));
+    expect(sim.requests('AuthenticatePublisherAccount')).to.have.length(2);
+  });
+
+  function bridge(
+    accounts: unknown[],
+    onReading?: (key: string, reading: GlucoseReading) => void,
+    logger: Logger = silentLogger,
+  ) {
+    return new Bridge(parseBridgeConfig({ mqtt: { url: broker.url }, accounts }, {}), {
+      logger,
+      stateFile: join(dir, 'state.json'),
+      ...(onReading ? { onReading } : {}),
+    });
+  }
+
+  const smiths = (patient: string) => ({
+    name: 'Anna',
+    provider: 'librelinkup',
+    server: `${sim.urlFor('librelinkup')}/{region}`,
+    username: SMITHS.email,
+    password: SMITHS.password,
+    patient,
+  });
+
+  it('never publishes another child: "Anna Smyth" is a problem naming who is followed, not Ben', async () => {
+    const mqtt = await listen(broker.url);
+    const seen: string[] = [];
+    const said: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => said.push(m), error: (m: string) => said.push(m) };
+    const wrong = bridge([smiths('Anna Smyth')], (_key, reading) => seen.push(reading.subject), logger);
+    try {
+      await wrong.start();
+      const problem = await until('the problem', () => mqtt.last.get('glucobridge/anna/problem'));
+      expect(JSON.parse(problem)).to.include({ problem: true, code: 'NOT_FOUND' });
+      expect(said.join('\n')).to.include('Ben Smith').and.include('Anna Smith');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(seen).to.deep.equal([]);
+      expect(mqtt.last.has('glucobridge/anna/state')).to.equal(false);
+    } finally {
+      await wrong.stop();
+    }
+    const right = bridge([smiths('anna')], (_key, reading) => seen.push(reading.subject));
+    try {
+      await right.start();
+      await until("Anna's state", () => mqtt.last.get('glucobridge/anna/state'));
+      expect(new Set(seen)).to.deep.equal(new Set([SMITHS.patients[1]!.patientId]));
+      expect(JSON.parse(mqtt.last.get('glucobridge/anna/problem')!)).to.include({ problem: false });
+    } finally {
+      await right.stop();
+      await mqtt.client.endAsync(true);
+    }
+  });
+
+  it('gives a spot-check meter no expire_after: it is never unavailable for not measuring', async () => {
+    const mqtt = await listen(broker.url);
+    const oma = bridge([
+      {
+        name: 'Oma',
+        provider: 'vitadock',
+        server: sim.urlFor('vitadock'),
+        consumerKey: VITADOCK_DEMO.consumerKey,
+        consumerSecret: VITADOCK_DEMO.consumerSecret,
+        accessToken: VITADOCK_DEMO.accessToken,
+        accessSecret: VITADOCK_DEMO.accessSecret,
+      },
+      samAccount(SAM.password),
+    ]);
+    try {
+      await oma.start();
+      await until('both states', () =>
+        mqtt.last.has('glucobridge/oma/state') && mqtt.last.has('glucobridge/sam/state') ? true : undefined,
+      );
+      const glucoseConfig = (key: string) =>
+        JSON.parse(mqtt.last.get(`homeassistant/sensor/glucobridge_${key}/glucose/config`)!) as Record<
+          string,
+          unknown
+        >;
+      expect(glucoseConfig('oma')).not.to.have.property('expire_after');
+      expect(glucoseConfig('sam')).to.have.property('expire_after', 15 * 60);
+      expect(JSON.parse(mqtt.last.get('glucobridge/oma/state')!)).to.include({ stale: false });
+    } finally {
+      await oma.stop();
+      await mqtt.client.endAsync(true);
+    }
+  });
+});
