@@ -25,6 +25,7 @@ export class MqttLink {
       ...(settings.username ? { username: settings.username } : {}),
       ...(settings.password ? { password: settings.password } : {}),
       ...(settings.clientId ? { clientId: settings.clientId } : {}),
+      ...(settings.discovery ? { discovery: settings.discovery } : {}),
       logger,
     });
   }

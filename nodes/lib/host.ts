@@ -4,14 +4,18 @@ import { Account } from './account';
 import { guardInput, refuseInput } from './status';
 import type { Node, NodeAPI, NodeMessage, NodeSend } from './types';
 
-/** The core's logger on top of a node's own log methods (the core redacts before it logs). */
+/**
+ * The core's logger on top of a node's own log methods (the core redacts before it logs). Every core
+ * error also reaches the node as an event or a rejection, which the status funnel reports once (a Catch
+ * message, or one [error] line with code and hint, see `failBackground`); the core's own error lines
+ * ("polling stopped: …") would say it a second time in other words, so they are debug lines here.
+ */
 export function nodeLogger(node: Node<unknown>): Logger {
   return {
     debug: (message) => node.debug(message),
     info: (message) => node.log(message),
     warn: (message) => node.warn(message),
-    // Without a msg, node.error only logs; errors meant for Catch nodes go through the status funnel.
-    error: (message) => node.error(message),
+    error: (message) => node.debug(message),
   };
 }
 

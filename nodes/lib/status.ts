@@ -27,24 +27,46 @@ export function errorStatus(error: CgmError): NodeStatus {
 }
 
 /**
+ * A CgmError as Node-RED reports it: its text (the log line, and `msg.error.message` at a Catch node)
+ * is `CODE: message (hint: …)`, and `code` becomes `msg.error.code`. Node-RED prints `toString()`,
+ * which for a plain Error would prefix the class name instead of the code.
+ */
+export class NodeRedError extends Error {
+  readonly code: CgmError['code'];
+  readonly hint: string | undefined;
+
+  constructor(error: CgmError) {
+    super(`${error.code}: ${error.message}${error.hint ? ` (hint: ${error.hint})` : ''}`);
+    this.name = 'NodeRedError';
+    this.code = error.code;
+    this.hint = error.hint;
+  }
+
+  override toString(): string {
+    return this.message;
+  }
+}
+
+/**
  * The one way an input handler fails: red status, then `done(err)` so Catch nodes get the message
- * with `msg.error.code`. Whatever was thrown becomes a CgmError first.
+ * with `msg.error.code` (or, without a Catch node, one [error] line). Whatever was thrown becomes a
+ * CgmError first.
  */
 export function failInput(node: Node<unknown>, thrown: unknown, done: NodeDone): CgmError {
   const error = toCgmError(thrown);
   node.status(errorStatus(error));
-  done(error);
+  done(new NodeRedError(error));
   return error;
 }
 
 /**
  * Errors without an input message (the poll timer, a push): red status and `node.error(err, msg)`,
- * which reaches Catch nodes just as `done(err)` does.
+ * which reaches Catch nodes just as `done(err)` does, with the error's JSON as `msg.payload`.
  */
 export function failBackground(node: Node<unknown>, thrown: unknown, msg: NodeMessage = {}): CgmError {
   const error = toCgmError(thrown);
   node.status(errorStatus(error));
-  node.error(error, { ...msg, payload: error.toJSON() });
+  node.error(new NodeRedError(error), { ...msg, payload: error.toJSON() });
   return error;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `glucobridge` command: picks the subcommand and gives it the process's streams.
 import type { CliIo, Command } from './cli/io';
-import { EXIT_FAILURE, reportFailure } from './cli/io';
+import { CONFIG_FILE_KEYS, ENV_AND_OPTIONS, EXIT_FAILURE, reportFailure } from './cli/io';
 import { COMMANDS, USAGE } from './cli/commands';
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -18,7 +18,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command(rest, io);
   } catch (error) {
-    return reportFailure(io, error);
+    // The bridge reads its accounts from a file; the other commands from the environment and options.
+    return reportFailure(io, error, name === 'bridge' ? CONFIG_FILE_KEYS : ENV_AND_OPTIONS);
   }
 }
 

@@ -187,6 +187,6 @@ function slugOf(name: string, field: string): string {
 
 function configError(message: string): CgmError {
   return new CgmError('CONFIG', message, {
-    hint: 'see the README, section "Configuration", for a complete example',
+    hint: 'see the README, section "Configuration": every field, the environment variables and the state file',
   });
 }

@@ -1,10 +1,11 @@
-import { homeAssistantTrend, TRENDS } from '../model/trend';
 import { HOME_ASSISTANT_TREND_OPTIONS } from '../model/trend';
 import { mgdlToMmol, unitLabel, type ProviderId } from '../model/reading';
 import { VERSION } from '../version';
 import { LEAF, MEASUREMENT_LEAF } from './state';
 import { discoverableKinds, type DiscoverableKind, type SubjectDescriptor } from './subject';
 import {
+  BRIDGE_KEY,
+  deviceDiscoveryTopic,
   discoveryTopic,
   nodeId,
   resolveTopics,
@@ -18,6 +19,33 @@ import {
 export const ORIGIN_NAME = 'GlucoBridge';
 export const SUPPORT_URL = 'https://github.com/glucobridge/homebridge-glucobridge/issues';
 
+/**
+ * How discovery configs are laid out on the broker: `entity` (the default) publishes one config per
+ * entity under `<prefix>/<component>/<node id>/<object id>/config`, which every Home Assistant reads;
+ * `device` publishes one config per device under `<prefix>/device/<node id>/config` with the entities
+ * as `components` (Home Assistant 2024.11 and later: fewer messages, one update per device).
+ */
+export type DiscoveryLayout = 'entity' | 'device';
+export const DISCOVERY_LAYOUTS: readonly DiscoveryLayout[] = ['entity', 'device'];
+
+/** What a host says about the bridge device it publishes (see `bridgeDiscoveryMessages`). */
+export interface BridgeInfo {
+  /** Home Assistant's "model" of the bridge device, e.g. `Stand-alone bridge` or `Homebridge plugin`. */
+  model?: string;
+  /** An http(s) address where the bridge serves its status page; Home Assistant links the device to it. */
+  configurationUrl?: string;
+}
+
+export interface DiscoveryOptions extends TopicOptions {
+  /** Default `entity`. */
+  layout?: DiscoveryLayout;
+  /**
+   * Given when the bridge device is published too: every person's device then names it as its
+   * `via_device`, as zigbee2mqtt links each device to its bridge. Without it no device points anywhere.
+   */
+  bridge?: BridgeInfo;
+}
+
 /** Who makes the device behind each cloud, and what Home Assistant shows as its model. */
 const DEVICE_MAKERS: Record<ProviderId, { manufacturer: string; model: string }> = {
   dexcom: { manufacturer: 'Dexcom', model: 'Dexcom Share' },
@@ -26,14 +54,25 @@ const DEVICE_MAKERS: Record<ProviderId, { manufacturer: string; model: string }>
   vitadock: { manufacturer: 'Medisana', model: 'VitaDock Online' },
 };
 
-type Component = 'sensor' | 'binary_sensor';
+export type Component = 'sensor' | 'binary_sensor';
 type ConfigValue = string | number | boolean | readonly string[];
 
 /** One Home Assistant entity before the shared blocks are added. */
-interface EntitySpec {
+export interface EntitySpec {
   component: Component;
   objectId: string;
   config: Record<string, ConfigValue>;
+  /** The entity shows whether the bridge is reachable itself, so it carries no availability. */
+  alwaysAvailable?: boolean;
+}
+
+/** One Home Assistant device with its entities, ready to be laid out as entity or device discovery. */
+export interface DeviceSpec {
+  /** The id segment: a subject key, or `BRIDGE_KEY`. */
+  key: string;
+  /** The `device` block without `identifiers` (added from the key). */
+  device: Record<string, ConfigValue>;
+  entities: EntitySpec[];
 }
 
 /** `{{ 'ON' if value_json.<field> else 'OFF' }}` for binary sensors fed by a JSON topic. */
@@ -42,15 +81,12 @@ function onOff(field: string): string {
 }
 
 /**
- * Our trend names to Home Assistant's Dexcom trend states. Not computable / none render `None`,
- * which an MQTT sensor takes as "unknown" rather than a state outside its options.
+ * The plain trend topic already carries Home Assistant's words; anything else there (`unknown`, or a
+ * Dexcom name retained by an older version) renders `None`, which an MQTT sensor shows as "unknown".
  */
 function trendTemplate(): string {
-  const pairs = TRENDS.flatMap((trend) => {
-    const state = homeAssistantTrend(trend);
-    return state === null ? [] : [`'${trend}': '${state}'`];
-  });
-  return `{{ {${pairs.join(', ')}}.get(value, 'None') }}`;
+  const options = HOME_ASSISTANT_TREND_OPTIONS.map((o) => `'${o}'`).join(', ');
+  return `{{ value if value in [${options}] else None }}`;
 }
 
 function glucoseEntities(subject: SubjectDescriptor, topics: Topics): EntitySpec[] {
@@ -61,13 +97,14 @@ function glucoseEntities(subject: SubjectDescriptor, topics: Topics): EntitySpec
     subject.continuous === false ? {} : { expire_after: Math.round(subject.staleMinutes * 60) };
   const state = subjectTopic(topics, subject.key, LEAF.state);
   const inUnit = (mgdl: number): number => (subject.units === 'mmol' ? mgdlToMmol(mgdl) : mgdl);
-  const flag = (objectId: string, name: string, field: string, mgdl: number): EntitySpec => ({
+  const flag = (objectId: string, name: string, field: string, mgdl: number, icon: string): EntitySpec => ({
     component: 'binary_sensor',
     objectId,
     config: {
       name,
       state_topic: state,
       value_template: onOff(field),
+      icon,
       json_attributes_topic: state,
       // A constant: the limit this flag compares against, in the unit the user reads.
       json_attributes_template: JSON.stringify({ threshold: inUnit(mgdl), unit }),
@@ -125,9 +162,9 @@ function glucoseEntities(subject: SubjectDescriptor, topics: Topics): EntitySpec
         icon: 'mdi:delta',
       },
     },
-    flag('urgent_low', 'Urgent low', 'urgentLow', subject.thresholds.urgentLow),
-    flag('low', 'Low', 'low', subject.thresholds.low),
-    flag('high', 'High', 'high', subject.thresholds.high),
+    flag('urgent_low', 'Urgent low', 'urgentLow', subject.thresholds.urgentLow, 'mdi:arrow-collapse-down'),
+    flag('low', 'Low', 'low', subject.thresholds.low, 'mdi:arrow-down-bold'),
+    flag('high', 'High', 'high', subject.thresholds.high, 'mdi:arrow-up-bold'),
     {
       component: 'binary_sensor',
       objectId: 'stale',
@@ -136,6 +173,7 @@ function glucoseEntities(subject: SubjectDescriptor, topics: Topics): EntitySpec
         state_topic: state,
         value_template: onOff('stale'),
         device_class: 'problem',
+        entity_category: 'diagnostic',
       },
     },
     {
@@ -211,51 +249,91 @@ function measurementEntities(
   }
 }
 
-function entities(subject: SubjectDescriptor, topics: Topics): EntitySpec[] {
-  return [
-    ...glucoseEntities(subject, topics),
-    ...discoverableKinds(subject).flatMap((kind) => measurementEntities(kind, subject, topics)),
-  ];
-}
-
-/** The full config payload of one entity: its own keys, then ids, availability, device and origin. */
-function entityConfig(subject: SubjectDescriptor, topics: Topics, spec: EntitySpec): Record<string, unknown> {
-  const id = nodeId(topics, subject.key);
+function subjectDevice(subject: SubjectDescriptor, topics: Topics, options: DiscoveryOptions): DeviceSpec {
   const maker = DEVICE_MAKERS[subject.provider];
-  const entityId = `${subject.key}_${spec.objectId}`;
   return {
-    ...spec.config,
-    unique_id: `${id}_${spec.objectId}`,
-    // object_id for Home Assistant before 2025.10, default_entity_id from then on (object_id ends in 2026.4).
-    object_id: entityId,
-    default_entity_id: `${spec.component}.${entityId}`,
-    availability: [
-      { topic: topics.availability, payload_available: 'online', payload_not_available: 'offline' },
-    ],
+    key: subject.key,
     device: {
-      identifiers: [id],
       name: subject.name,
       manufacturer: maker.manufacturer,
       model: maker.model,
       sw_version: VERSION,
+      ...(options.bridge ? { via_device: nodeId(topics, BRIDGE_KEY) } : {}),
     },
-    origin: { name: ORIGIN_NAME, sw_version: VERSION, support_url: SUPPORT_URL },
+    entities: [
+      ...glucoseEntities(subject, topics),
+      ...discoverableKinds(subject).flatMap((kind) => measurementEntities(kind, subject, topics)),
+    ],
   };
 }
 
-/** Every Home Assistant discovery config of one subject (retained, QoS 1), one device per subject. */
-export function discoveryMessages(subject: SubjectDescriptor, options: TopicOptions = {}): MqttMessage[] {
-  const topics = resolveTopics(options);
-  return entities(subject, topics).map((spec) =>
-    retained(
-      discoveryTopic(topics, spec.component, subject.key, spec.objectId),
-      JSON.stringify(entityConfig(subject, topics, spec)),
-    ),
+function availability(topics: Topics): Record<string, string>[] {
+  return [{ topic: topics.availability, payload_available: 'online', payload_not_available: 'offline' }];
+}
+
+/** The ids of one entity: `unique_id`, and `default_entity_id` (Home Assistant 2025.10; `object_id` is gone). */
+function entityIds(topics: Topics, spec: DeviceSpec, entity: EntitySpec): Record<string, string> {
+  return {
+    unique_id: `${nodeId(topics, spec.key)}_${entity.objectId}`,
+    default_entity_id: `${entity.component}.${spec.key === BRIDGE_KEY ? 'glucobridge_bridge' : spec.key}_${entity.objectId}`,
+  };
+}
+
+function origin(): Record<string, string> {
+  return { name: ORIGIN_NAME, sw_version: VERSION, support_url: SUPPORT_URL };
+}
+
+/** A device as discovery messages, in either layout (one retained QoS 1 message per entity, or one in all). */
+export function layOut(spec: DeviceSpec, topics: Topics, layout: DiscoveryLayout = 'entity'): MqttMessage[] {
+  const device = { identifiers: [nodeId(topics, spec.key)], ...spec.device };
+  if (layout === 'entity') {
+    return spec.entities.map((entity) =>
+      retained(
+        discoveryTopic(topics, entity.component, spec.key, entity.objectId),
+        JSON.stringify({
+          ...entity.config,
+          ...entityIds(topics, spec, entity),
+          ...(entity.alwaysAvailable ? {} : { availability: availability(topics) }),
+          device,
+          origin: origin(),
+        }),
+      ),
+    );
+  }
+  // Shared availability at the root would also reach an always-available entity, so then it goes per entity.
+  const shared = !spec.entities.some((e) => e.alwaysAvailable);
+  const components = Object.fromEntries(
+    spec.entities.map((entity) => [
+      entity.objectId,
+      {
+        platform: entity.component,
+        ...entity.config,
+        ...entityIds(topics, spec, entity),
+        ...(shared || entity.alwaysAvailable ? {} : { availability: availability(topics) }),
+      },
+    ]),
   );
+  return [
+    retained(
+      deviceDiscoveryTopic(topics, spec.key),
+      JSON.stringify({
+        device,
+        origin: origin(),
+        ...(shared ? { availability: availability(topics) } : {}),
+        components,
+      }),
+    ),
+  ];
+}
+
+/** Every Home Assistant discovery config of one subject (retained, QoS 1), one device per subject. */
+export function discoveryMessages(subject: SubjectDescriptor, options: DiscoveryOptions = {}): MqttMessage[] {
+  const topics = resolveTopics(options);
+  return layOut(subjectDevice(subject, topics, options), topics, options.layout);
 }
 
 /** Every retained topic of a subject, for removal: discovery configs first, then its data. */
-export function subjectRetainedTopics(subject: SubjectDescriptor, options: TopicOptions = {}): string[] {
+export function subjectRetainedTopics(subject: SubjectDescriptor, options: DiscoveryOptions = {}): string[] {
   const topics = resolveTopics(options);
   const data = [LEAF.state, LEAF.glucose, LEAF.trend, LEAF.problem, ...Object.values(MEASUREMENT_LEAF)];
   return [
@@ -269,6 +347,6 @@ export function subjectRetainedTopics(subject: SubjectDescriptor, options: Topic
  * entities and then the device) and on each data topic (no glucose of someone no longer followed stays
  * on the broker).
  */
-export function removalMessages(subject: SubjectDescriptor, options: TopicOptions = {}): MqttMessage[] {
+export function removalMessages(subject: SubjectDescriptor, options: DiscoveryOptions = {}): MqttMessage[] {
   return subjectRetainedTopics(subject, options).map((topic) => retained(topic, ''));
 }

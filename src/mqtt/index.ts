@@ -6,10 +6,13 @@
  * - `<base>/status`                     `online` / `offline`, also the last will
  * - `<base>/<subject>/state`            JSON: mgdl, mmol, value, unit, trend, arrow, time, delta, low,
  *                                       urgentLow, high, stale, provider, limit
- * - `<base>/<subject>/glucose`, `/trend` plain value (in the subject's unit) and trend name
+ * - `<base>/<subject>/glucose`         plain value in the subject's unit
+ * - `<base>/<subject>/trend`           Home Assistant's trend word (`steady`, …, `unknown`)
  * - `<base>/<subject>/problem`          JSON: problem, code, status, retryable, hint
  * - `<base>/<subject>/<kind>`           measurements: weight, blood_pressure, temperature, …
- * - `<prefix>/<component>/glucobridge_<subject>/<object>/config`   Home Assistant discovery
+ * - `<base>/bridge/state`              JSON: version, accounts, lastError (with the `bridge` option)
+ * - `<prefix>/<component>/glucobridge_<subject>/<object>/config`   Home Assistant discovery, or with
+ *   `discovery: 'device'` one `<prefix>/device/glucobridge_<subject>/config` per device
  *
  * Decisions worth knowing:
  * - A subject key is `subjectSlug(name)`; a name that looks like an e-mail address is refused (CONFIG).
@@ -22,5 +25,6 @@ export * from './topics';
 export * from './subject';
 export * from './state';
 export * from './discovery';
+export * from './bridge';
 export * from './sync';
 export { MqttPublisher, type MqttPublisherOptions } from './publisher';

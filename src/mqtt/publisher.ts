@@ -5,7 +5,14 @@ import { CgmError } from '../model/errors';
 import { silentLogger, type Logger } from '../model/logger';
 import type { Measurement } from '../model/measurement';
 import type { GlucoseReading } from '../model/reading';
-import { discoveryMessages, removalMessages } from './discovery';
+import { bridgeDiscoveryMessages, bridgeStateMessages, type BridgeStatus } from './bridge';
+import {
+  discoveryMessages,
+  removalMessages,
+  type BridgeInfo,
+  type DiscoveryLayout,
+  type DiscoveryOptions,
+} from './discovery';
 import { JobQueue, type Job } from './queue';
 import { LEAF, measurementMessages, problemMessages, stateMessages } from './state';
 import {
@@ -16,6 +23,7 @@ import {
 } from './subject';
 import { planSync, scanFilters } from './sync';
 import {
+  BRIDGE_KEY,
   resolveTopics,
   retained,
   subjectTopic,
@@ -45,6 +53,17 @@ export interface MqttPublisherOptions extends TopicOptions {
   scanWindowMs?: number;
   /** How long `stop()` waits for queued messages before it cuts the connection. Default 4 s. */
   stopTimeoutMs?: number;
+  /** Home Assistant discovery layout: `entity` (default, one config per entity) or `device` (HA ≥ 2024.11). */
+  discovery?: DiscoveryLayout;
+  /**
+   * Publish the bridge device too ("GlucoBridge bridge" with connection state, accounts and last error),
+   * and link every person's device to it with `via_device`. A host passes `{}` for a plain bridge, or
+   * `{ model, configurationUrl }`: `model` names the host (`Stand-alone bridge`, `Homebridge plugin`),
+   * `configurationUrl` is the http(s) address of its status page. It then reports its own state with
+   * `updateBridgeState` (accounts configured, the last account error). Without it no bridge device is
+   * published, and one left on the broker by an earlier run is removed once `retainSubjects` was called.
+   */
+  bridge?: BridgeInfo;
   /** For tests: the clock (stale detection) and the source of jitter. */
   now?: () => number;
   random?: () => number;
@@ -80,8 +99,8 @@ const PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'ws
  */
 export class MqttPublisher {
   private readonly topics: Topics;
-  /** The same topics in the form the message builders take. */
-  private readonly topicOptions: TopicOptions;
+  /** The same topics in the form the message builders take, with the layout and bridge. */
+  private readonly topicOptions: DiscoveryOptions;
   private readonly log: Logger;
   private readonly redactor = new Redactor();
   private readonly queue: JobQueue;
@@ -93,6 +112,8 @@ export class MqttPublisher {
    */
   private readonly published = new Map<string, { key: string; payload: string }>();
   private keep: Set<string> | undefined;
+  /** The bridge state payload last queued. */
+  private bridgeState: string | undefined;
 
   private client: MqttClient | undefined;
   private connection: Connection | undefined;
@@ -124,7 +145,14 @@ export class MqttPublisher {
 
   constructor(private readonly config: MqttPublisherOptions) {
     this.topics = resolveTopics(config);
-    this.topicOptions = { baseTopic: this.topics.base, discoveryPrefix: this.topics.discoveryPrefix };
+    this.topicOptions = {
+      baseTopic: this.topics.base,
+      discoveryPrefix: this.topics.discoveryPrefix,
+      layout: config.discovery ?? 'entity',
+      ...(config.bridge ? { bridge: config.bridge } : {}),
+    };
+    // A bad configuration URL is a CONFIG error now rather than a failed sync later.
+    if (config.bridge) bridgeDiscoveryMessages(config.bridge, this.topicOptions);
     this.log = config.logger ?? silentLogger;
     this.queue = new JobQueue(config.queueLimit ?? 10_000);
     this.options = {
@@ -290,6 +318,23 @@ export class MqttPublisher {
     this.push({ type: 'messages', messages, droppable: true, key, next: 0 });
   }
 
+  /**
+   * The bridge's own state on `<base>/bridge/state` (retained): the accounts configured and the last
+   * account error (null once the host considers it over). Only with the `bridge` option; repeats of
+   * the same state are not re-sent.
+   */
+  updateBridgeState(status: BridgeStatus): void {
+    if (!this.config.bridge) {
+      this.log.warn('MQTT: bridge state ignored (the publisher was not given the bridge option)');
+      return;
+    }
+    const messages = bridgeStateMessages(status, this.topicOptions);
+    const payload = messages[0]?.payload;
+    if (payload === this.bridgeState) return;
+    this.bridgeState = payload;
+    this.enqueueControl(messages, 'bridge-state');
+  }
+
   /** Resolves true once connected with nothing left to send, false if that takes longer than `timeoutMs`. */
   async flush(timeoutMs = 5_000): Promise<boolean> {
     if (this.connection && this.queue.length === 0 && !this.sending) return true;
@@ -432,6 +477,11 @@ export class MqttPublisher {
     this.birthTimer = setTimeout(() => {
       this.birthTimer = undefined;
       this.log.info('MQTT: Home Assistant came online; re-sending discovery');
+      if (this.config.bridge)
+        this.enqueueControl(
+          bridgeDiscoveryMessages(this.config.bridge, this.topicOptions),
+          'discovery:bridge',
+        );
       for (const state of this.subjects.values()) {
         this.enqueueControl(
           discoveryMessages(state.descriptor, this.topicOptions),
@@ -547,13 +597,16 @@ export class MqttPublisher {
   }
 
   /**
-   * Keeps the retained problem topic of registered subjects, so a sync can restore it when a broker
-   * lost it. A reading's topics are not restored: a broker that forgot them gets the next reading.
+   * Keeps the retained problem topic of registered subjects (and the bridge's state), so a sync can
+   * restore them when a broker lost them. A reading's topics are not restored: a broker that forgot
+   * them gets the next reading.
    */
   private remember(message: MqttMessage): void {
     if (!message.retain || !message.topic.startsWith(`${this.topics.base}/`)) return;
     const [key = '', leaf] = message.topic.slice(this.topics.base.length + 1).split('/');
-    if (!this.subjects.has(key) || leaf !== LEAF.problem) return;
+    const problem = this.subjects.has(key) && leaf === LEAF.problem;
+    const bridge = key === BRIDGE_KEY && this.config.bridge !== undefined;
+    if (!problem && !bridge) return;
     if (message.payload === '') this.published.delete(message.topic);
     else this.published.set(message.topic, { key, payload: message.payload });
   }
@@ -596,6 +649,8 @@ export class MqttPublisher {
       subjects: [...this.subjects.values()].map((s) => s.descriptor),
       published,
       keep: this.keep,
+      layout: this.topicOptions.layout ?? 'entity',
+      ...(this.config.bridge ? { bridge: this.config.bridge } : {}),
     });
     const cleared = messages.filter((m) => m.payload === '').length;
     this.log.debug(

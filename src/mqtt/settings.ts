@@ -22,6 +22,11 @@ export const mqttSettingsSchema = z.object({
     .string()
     .regex(/^[^#+\s]+$/, 'mqtt.discoveryPrefix may not contain #, + or spaces')
     .default('homeassistant'),
+  /**
+   * Home Assistant discovery layout: `entity` (one config per entity, every Home Assistant) or `device`
+   * (one config per device, Home Assistant 2024.11 and later). Absent means `entity`.
+   */
+  discovery: z.enum(['entity', 'device'], 'mqtt.discovery must be "entity" or "device"').optional(),
 });
 
 export type MqttSettings = z.output<typeof mqttSettingsSchema>;

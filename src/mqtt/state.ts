@@ -1,4 +1,5 @@
 import type { CgmError } from '../model/errors';
+import { homeAssistantTrend } from '../model/trend';
 import type { Measurement } from '../model/measurement';
 import { classify, deltaIn, deltaPerFiveMinutes } from '../follow/classify';
 import { unitLabel, valueIn, type GlucoseReading } from '../model/reading';
@@ -29,7 +30,14 @@ export interface StatePayload {
   mmol: number;
   value: number;
   unit: 'mg/dL' | 'mmol/L';
+  /** Our (Dexcom's) trend name, e.g. `flat`. */
   trend: GlucoseReading['trend'];
+  /**
+   * The same trend in Home Assistant's words (its Dexcom integration and our trend entity):
+   * `rising_quickly`, `rising`, `rising_slightly`, `steady`, `falling_slightly`, `falling`,
+   * `falling_quickly`, `sensor_unavailable`; null when the sensor gives no trend.
+   */
+  homeAssistantTrend: string | null;
   arrow: string;
   time: string;
   delta: number | null;
@@ -60,6 +68,7 @@ export function statePayload(
     value: valueIn(reading, subject.units),
     unit: unitLabel(subject.units),
     trend: reading.trend,
+    homeAssistantTrend: homeAssistantTrend(reading.trend),
     arrow: reading.arrow,
     time: reading.time.toISOString(),
     delta: deltaIn(deltaPerFiveMinutes(reading, previous), subject.units),
@@ -72,7 +81,13 @@ export function statePayload(
   };
 }
 
-/** A new reading: the JSON state, then the plain glucose value and trend, all retained. */
+/** What the plain trend topic carries when the sensor gives no trend (not computable, none). */
+export const UNKNOWN_TREND = 'unknown';
+
+/**
+ * A new reading: the JSON state, then the plain glucose value and the trend in Home Assistant's words
+ * (the vocabulary of the trend entity), all retained.
+ */
 export function stateMessages(
   subject: SubjectDescriptor,
   reading: GlucoseReading,
@@ -85,7 +100,7 @@ export function stateMessages(
   return [
     retained(subjectTopic(topics, subject.key, LEAF.state), JSON.stringify(payload)),
     retained(subjectTopic(topics, subject.key, LEAF.glucose), String(payload.value)),
-    retained(subjectTopic(topics, subject.key, LEAF.trend), reading.trend),
+    retained(subjectTopic(topics, subject.key, LEAF.trend), payload.homeAssistantTrend ?? UNKNOWN_TREND),
   ];
 }
 

@@ -3,6 +3,7 @@ import slugify from 'slugify';
 import type { Thresholds } from '../config';
 import { CgmError } from '../model/errors';
 import type { GlucoseUnit, ProviderId } from '../model/reading';
+import { BRIDGE_KEY } from './topics';
 
 /** Glucose limits in mg/dL; a reading at or beyond one sets the matching flag. */
 export type { Thresholds };
@@ -49,6 +50,15 @@ export function subjectSlug(name: string): string {
     .map((ch) => (/[\p{L}\p{N}]/u.test(ch) && !/[a-z0-9]/i.test(ch) ? transliterate(ch) : ch))
     .join('');
   const slug = trimSlug(folded.toLowerCase().replace(/[^a-z0-9]+/g, '_'));
+  if (slug === BRIDGE_KEY) {
+    throw new CgmError(
+      'CONFIG',
+      `An account cannot be named "${name}": its topics belong to the bridge itself.`,
+      {
+        hint: 'Give the account another "name", such as the person\'s first name.',
+      },
+    );
+  }
   if (slug !== '') return slug;
   if (/[\p{L}\p{N}]/u.test(name)) {
     return `p_${createHash('sha256').update(name.normalize('NFC').trim()).digest('hex').slice(0, 10)}`;
@@ -76,6 +86,7 @@ export function validateSubject(subject: SubjectDescriptor): void {
     throw new CgmError('CONFIG', `MQTT subject "${subject.key}": ${message}`);
   };
   if (!SLUG.test(subject.key) || subject.key.length > MAX_SLUG) fail('key must be a slug (use subjectSlug)');
+  if (subject.key === BRIDGE_KEY) fail(`key "${BRIDGE_KEY}" is the bridge's own`);
   if (subject.name.trim() === '' || subject.name.includes('@')) fail('name must be a name, not an e-mail');
   const { urgentLow, low, high } = subject.thresholds;
   if (![urgentLow, low, high].every((v) => Number.isFinite(v) && v > 0)) fail('thresholds must be positive');

@@ -79,6 +79,17 @@ export function discoveryTopic(topics: Topics, component: string, key: string, o
   return `${topics.discoveryPrefix}/${component}/${nodeId(topics, key)}/${objectId}/config`;
 }
 
+/** The one config topic of a whole device in device-based discovery (Home Assistant 2024.11 and later). */
+export function deviceDiscoveryTopic(topics: Topics, key: string): string {
+  return `${topics.discoveryPrefix}/device/${nodeId(topics, key)}/config`;
+}
+
+/**
+ * The topic segment of the bridge itself (`<base>/bridge/state`, node id `glucobridge_bridge`), as
+ * zigbee2mqtt keeps `zigbee2mqtt/bridge/…`. No subject may take this key.
+ */
+export const BRIDGE_KEY = 'bridge';
+
 export function retained(topic: string, payload: string): MqttMessage {
   return { topic, payload, retain: true, qos: 1 };
 }

@@ -170,7 +170,7 @@ describe('glucobridge read (against the simulator)', function () {
     expect(minutes.stderr).to.contain('--minutes must be');
     const unknown = await runCli(['read', '--password', 'x'], dexcomEnv);
     expect(unknown.code).to.equal(2);
-    expect(unknown.stderr).to.match(/^usage: /);
+    expect(unknown.stderr.split('\n')[0]).to.equal('glucobridge read: unknown option --password');
   });
 
   it('failure 1: an impossible Dexcom reading prints one PROTOCOL line, never "Invalid time value"; good ones still print', async () => {
@@ -215,5 +215,22 @@ describe('glucobridge read (against the simulator)', function () {
     const run = await runCli(['read', '--provider', 'librelinkup', '--server', libreServer], {});
     expect(run.code).to.equal(2);
     expect(run.stderr).to.match(/^CONFIG: /);
+  });
+
+  it('names the environment variables where a core hint names a field', async () => {
+    const run = await runCli(['read', '--provider', 'dexcom', '--server', dexcomServer], {
+      GLUCOBRIDGE_PASSWORD: OUS.password,
+    });
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.contain(
+      'hint: give the "username" (GLUCOBRIDGE_USERNAME) or the "account ID" (GLUCOBRIDGE_ACCOUNT_ID)',
+    );
+    const wrong = await runCli(['read', '--provider', 'dexcom', '--server', dexcomServer], {
+      GLUCOBRIDGE_USERNAME: OUS.username,
+      GLUCOBRIDGE_PASSWORD: 'not-the-password',
+    });
+    expect(wrong.stderr).to.match(
+      /hint: check the "username" \(GLUCOBRIDGE_USERNAME\) and "password" \(GLUCOBRIDGE_PASSWORD\), and the "region" \(--region\)/,
+    );
   });
 });

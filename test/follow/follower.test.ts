@@ -148,7 +148,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
       await settle(100);
       expect(said.filter((line) => line.includes('AUTH_INVALID'))).to.have.length(1);
       expect(said[0]).to.match(
-        /AUTH_INVALID: .*\(check the username and password.*\)\. Not trying again until the configuration changes\./,
+        /AUTH_INVALID: .*\(check the "username" and "password".*\)\. Not trying again until the configuration changes\./,
       );
       expect(f.subjects.map((s) => [s.name, s.problem?.code])).to.deep.equal([['Sam', 'AUTH_INVALID']]);
     });

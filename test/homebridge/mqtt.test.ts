@@ -56,6 +56,39 @@ describe('Homebridge platform with MQTT (real broker)', () => {
     });
   });
 
+  it('publishes device-based discovery when the settings say "device"', async () => {
+    host = await launch(rig, {
+      accounts: [rig.dexcomAccount(SAM)],
+      mqtt: { url: broker.url, discovery: 'device' },
+    });
+    await until(
+      () => broker.received.some((m) => m.topic === 'homeassistant/device/glucobridge_sam/config'),
+      'the device config',
+    );
+    const config = broker.received.find((m) => m.topic === 'homeassistant/device/glucobridge_sam/config')!;
+    expect(config.retain).to.equal(true);
+    expect(Object.keys((JSON.parse(config.payload) as { components: object }).components)).to.include.members(
+      ['glucose', 'trend', 'low'],
+    );
+    expect(
+      broker.received.some(
+        (m) => /^homeassistant\/(sensor|binary_sensor)\//.test(m.topic) && m.payload !== '',
+      ),
+    ).to.equal(false);
+  });
+
+  it('refuses an unknown discovery layout by name, and keeps HomeKit working', async () => {
+    host = await launch(rig, {
+      accounts: [rig.dexcomAccount(SAM)],
+      mqtt: { url: broker.url, discovery: 'devices' },
+    });
+    const errors = host.log.lines
+      .filter((l) => l.level === 'error' || l.level === 'warn')
+      .map((l) => l.message);
+    expect(errors.join('\n')).to.contain('mqtt.discovery must be "entity" or "device"');
+    expect(host.platform.accessories.size).to.equal(1);
+  });
+
   it('keeps HomeKit working when the MQTT settings are wrong', async () => {
     host = await launch(rig, { accounts: [rig.dexcomAccount(SAM)], mqtt: { url: 'http://not-a-broker' } });
     const handler = [...host.platform.accessories.values()][0]!;

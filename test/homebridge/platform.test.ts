@@ -247,6 +247,9 @@ describe('Homebridge platform (real HomebridgeAPI, simulated clouds)', () => {
     );
     const said = host.log.lines.filter((l) => l.level !== 'debug' && /AUTH_INVALID/.test(l.message));
     expect(said).to.have.length(1);
+    // The hint names the fields of the settings form, never a variable of the command line.
+    expect(refused[0]!.message).to.contain('or log in with the "account ID"');
+    expect(refused[0]!.message).not.to.match(/GLUCOBRIDGE_|--/);
 
     const byName = (name: string) =>
       [...host.platform.accessories.values()].find((h) => h.accessory.displayName === name)!;
@@ -285,6 +288,16 @@ describe('Homebridge platform (real HomebridgeAPI, simulated clouds)', () => {
     expect(rig.sim.requests('LoginPublisherAccountById')).to.have.length(dexcomLogins);
     expect(rig.sim.requests('/llu/auth/login')).to.have.length(libreLogins);
     for (const handler of second.platform.accessories.values()) expect(handler.last).to.exist;
+  });
+
+  it('tells a Dexcom account without a login to fill the username or account ID fields', async () => {
+    const { username: _username, ...noLogin } = rig.dexcomAccount(SAM);
+    const host = await start({ accounts: [noLogin, rig.dexcomAccount(ALEX)] });
+    await advance(clock, rig.sim, MINUTE);
+    const errors = host.log.lines.filter((l) => l.level === 'error').map((l) => l.message);
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.contain('give the "username" or the "account ID"');
+    expect(errors[0]).not.to.match(/GLUCOBRIDGE_|--/);
   });
 
   it('skips an account that is not valid, names the field, and runs the others', async () => {

@@ -8,6 +8,7 @@ import {
   mkdirSync,
   mkdtempSync,
   rmSync,
+  readFileSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -25,6 +26,8 @@ const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+/** `UPDATE_DOCS_SCREENSHOTS=1` writes the README's picture of the example flow; otherwise test/artifacts. */
+const SHOTS = process.env.UPDATE_DOCS_SCREENSHOTS ? join(ROOT, 'docs') : ARTIFACTS;
 const DEXCOM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
 
 /** Newest modification time under a directory (to tell whether dist is older than the sources). */
@@ -163,12 +166,26 @@ describe('the Node-RED editor in chromium', function () {
     await addNode('cgm-read-glucose', 300, 150);
     await page.click('#node-input-btn-account-add');
     await page.waitForSelector('#node-config-input-provider', { state: 'visible' });
+    // The dialog is titled with the node's label, not its type.
+    const title = await page.locator('.red-ui-tray-titlebar').last().textContent();
+    expect(title).to.contain('CGM account');
+    expect(title).not.to.contain('cgm-account');
 
     await page.selectOption('#node-config-input-provider', 'dexcom');
     expect(await visible('#node-config-input-region')).to.equal(true);
     expect(await visible('#node-config-input-username')).to.equal(true);
     expect(await visible('#node-config-input-accountId')).to.equal(true);
+    // The upload-only fields wait behind "Uploading to Dexcom Share …".
+    expect(await visible('#node-config-input-serial')).to.equal(false);
+    expect(await visible('#node-config-input-takeOverReceiver')).to.equal(false);
+    expect(await page.locator('#cgm-account-upload-toggle').textContent()).to.contain(
+      'Uploading to Dexcom Share',
+    );
+    await page.click('#cgm-account-upload-toggle');
     expect(await visible('#node-config-input-serial')).to.equal(true);
+    expect(await visible('#node-config-input-takeOverReceiver')).to.equal(true);
+    await page.click('#cgm-account-upload-toggle');
+    expect(await visible('#node-config-input-serial')).to.equal(false);
     expect(await visible('#node-config-input-patient')).to.equal(false);
     expect(await visible('#node-config-input-consumerKey')).to.equal(false);
     expect(await page.locator('#node-config-input-region option').count()).to.equal(3);
@@ -177,6 +194,7 @@ describe('the Node-RED editor in chromium', function () {
     expect(await visible('#node-config-input-patient')).to.equal(true);
     expect(await visible('#node-config-input-acceptTerms')).to.equal(true);
     expect(await visible('#node-config-input-serial')).to.equal(false);
+    expect(await visible('#cgm-account-upload-toggle')).to.equal(false);
     expect(await visible('#node-config-input-consumerKey')).to.equal(false);
 
     await page.selectOption('#node-config-input-provider', 'vitadock');
@@ -263,5 +281,55 @@ describe('the Node-RED editor in chromium', function () {
     await page.waitForSelector('#node-config-input-password', { state: 'visible' });
     expect(await page.inputValue('#node-config-input-password')).to.be.oneOf(['', '__PWRD__']);
     expect(await page.inputValue('#node-config-input-username')).to.equal(DEXCOM.username);
+  });
+
+  it('the help sidebar lists and titles the account as "CGM account"', async () => {
+    await page.evaluate(() =>
+      (
+        globalThis as unknown as { RED: { sidebar: { help: { show(type: string): void } } } }
+      ).RED.sidebar.help.show('cgm-account'),
+    );
+    const toc = page.locator('.red-ui-sidebar-help-toc .red-ui-node-label', { hasText: 'CGM account' });
+    await toc.first().waitFor({ timeout: 10_000 });
+    expect(
+      await page.locator('.red-ui-sidebar-help-toc .red-ui-node-label', { hasText: /^cgm-account$/ }).count(),
+    ).to.equal(0);
+    expect(await page.locator('.red-ui-help-title').first().textContent()).to.contain('CGM account');
+  });
+
+  it('the "Lamp colour by glucose" example, deployed against the simulator, shows its status', async () => {
+    const example = JSON.parse(
+      readFileSync(join(ROOT, 'examples', 'Lamp colour by glucose.json'), 'utf8'),
+    ) as Record<string, unknown>[];
+    const flows = example.map((n) =>
+      n.type === 'cgm-account'
+        ? {
+            ...n,
+            server: `${sim.urlFor('dexcom')}/ous`,
+            credentials: { username: DEXCOM.username, password: DEXCOM.password },
+          }
+        : n,
+    );
+    const deployed = await fetch(`${editorUrl}flows`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify(flows),
+    });
+    expect(deployed.status).to.equal(204);
+    await page.reload();
+    const status = page.locator('.red-ui-flow-node-status-label', { hasText: 'mg/dL' });
+    await status.first().waitFor({ timeout: 30_000 });
+    expect(await status.first().textContent()).to.match(/^\d+ mg\/dL [⇈↑↗→↘↓⇊?-]$/);
+    // Every node of the example is on the workspace and wired.
+    expect(await page.locator('.red-ui-flow-node-group').count()).to.equal(
+      example.filter((n) => !['tab', 'cgm-account'].includes(String(n.type))).length,
+    );
+    expect(await page.locator('.red-ui-flow-link-line, .red-ui-flow-link-path').count()).to.be.greaterThan(3);
+    // The info sidebar beside it shows the example's own description.
+    await page.evaluate(() =>
+      (globalThis as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show('info'),
+    );
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'node-red-flow.png') });
   });
 });

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { HOME_ASSISTANT_TREND_OPTIONS } from '../../src/model/trend';
+import { CgmError } from '../../src/model/errors';
+import { bridgeDiscoveryMessages, bridgeStateMessages } from '../../src/mqtt/bridge';
 import { discoveryMessages, removalMessages } from '../../src/mqtt/discovery';
+import { subjectSlug, validateSubject } from '../../src/mqtt/subject';
 import { VERSION } from '../../src/version';
 import { ANNA, BOB, CARLA } from './fixtures';
 
@@ -32,9 +35,8 @@ function byTopic(messages: { topic: string; payload: string }[]): Map<string, Co
 }
 
 const TREND_TEMPLATE =
-  "{{ {'doubleUp': 'rising_quickly', 'singleUp': 'rising', 'fortyFiveUp': 'rising_slightly', " +
-  "'flat': 'steady', 'fortyFiveDown': 'falling_slightly', 'singleDown': 'falling', " +
-  "'doubleDown': 'falling_quickly', 'rateOutOfRange': 'sensor_unavailable'}.get(value, 'None') }}";
+  "{{ value if value in ['rising_quickly', 'rising', 'rising_slightly', 'steady', 'falling_slightly', " +
+  "'falling', 'falling_quickly', 'sensor_unavailable'] else None }}";
 
 describe('mqtt discovery', () => {
   const dexcom = shared('anna', 'Anna', { manufacturer: 'Dexcom', model: 'Dexcom Share' });
@@ -70,7 +72,6 @@ describe('mqtt discovery', () => {
       expire_after: 900,
       json_attributes_topic: 'glucobridge/anna/state',
       unique_id: 'glucobridge_anna_glucose',
-      object_id: 'anna_glucose',
       default_entity_id: 'sensor.anna_glucose',
       ...dexcom,
     });
@@ -96,7 +97,6 @@ describe('mqtt discovery', () => {
       expire_after: 900,
       icon: 'mdi:chart-line-variant',
       unique_id: 'glucobridge_anna_trend',
-      object_id: 'anna_trend',
       default_entity_id: 'sensor.anna_trend',
       ...dexcom,
     });
@@ -111,7 +111,6 @@ describe('mqtt discovery', () => {
       value_template: '{{ value_json.time }}',
       device_class: 'timestamp',
       unique_id: 'glucobridge_anna_last_reading',
-      object_id: 'anna_last_reading',
       default_entity_id: 'sensor.anna_last_reading',
       ...dexcom,
     });
@@ -124,22 +123,26 @@ describe('mqtt discovery', () => {
       suggested_display_precision: 0,
       icon: 'mdi:delta',
       unique_id: 'glucobridge_anna_delta',
-      object_id: 'anna_delta',
       default_entity_id: 'sensor.anna_delta',
       ...dexcom,
     });
   });
 
-  it('has low, urgent low and high binary sensors carrying their threshold', () => {
+  it('has low, urgent low and high binary sensors with icons, carrying their threshold', () => {
     const configs = byTopic(discoveryMessages(ANNA));
+    const icons: Record<string, string> = {
+      urgent_low: 'mdi:arrow-collapse-down',
+      low: 'mdi:arrow-down-bold',
+      high: 'mdi:arrow-up-bold',
+    };
     const flag = (objectId: string, name: string, field: string, threshold: number): Config => ({
       name,
       state_topic: 'glucobridge/anna/state',
       value_template: `{{ 'ON' if value_json.${field} else 'OFF' }}`,
+      icon: icons[objectId],
       json_attributes_topic: 'glucobridge/anna/state',
       json_attributes_template: `{"threshold":${threshold},"unit":"mg/dL"}`,
       unique_id: `glucobridge_anna_${objectId}`,
-      object_id: `anna_${objectId}`,
       default_entity_id: `binary_sensor.anna_${objectId}`,
       ...dexcom,
     });
@@ -151,15 +154,15 @@ describe('mqtt discovery', () => {
     expect(configs.get(`${prefix}/high/config`)).to.deep.equal(flag('high', 'High', 'high', 180));
   });
 
-  it('has a stale problem sensor and an account problem sensor whose attributes carry the error code', () => {
+  it('has stale and account problem sensors under diagnostics; the problem attributes carry the code', () => {
     const configs = byTopic(discoveryMessages(ANNA));
     expect(configs.get('homeassistant/binary_sensor/glucobridge_anna/stale/config')).to.deep.equal({
       name: 'Stale data',
       state_topic: 'glucobridge/anna/state',
       value_template: "{{ 'ON' if value_json.stale else 'OFF' }}",
       device_class: 'problem',
+      entity_category: 'diagnostic',
       unique_id: 'glucobridge_anna_stale',
-      object_id: 'anna_stale',
       default_entity_id: 'binary_sensor.anna_stale',
       ...dexcom,
     });
@@ -171,7 +174,6 @@ describe('mqtt discovery', () => {
       device_class: 'problem',
       entity_category: 'diagnostic',
       unique_id: 'glucobridge_anna_problem',
-      object_id: 'anna_problem',
       default_entity_id: 'binary_sensor.anna_problem',
       ...dexcom,
     });
@@ -217,7 +219,6 @@ describe('mqtt discovery', () => {
     ]);
     const ids = (objectId: string) => ({
       unique_id: `glucobridge_carla_${objectId}`,
-      object_id: `carla_${objectId}`,
       default_entity_id: `sensor.carla_${objectId}`,
       ...medisana,
     });
@@ -309,5 +310,177 @@ describe('mqtt discovery', () => {
       'glucobridge/carla/activity',
     ]);
     for (const m of removal) expect(m).to.include({ payload: '', retain: true, qos: 1 });
+  });
+});
+
+describe('mqtt discovery: the bridge device', () => {
+  it('links every person’s device to the bridge with via_device when the bridge is published', () => {
+    for (const m of discoveryMessages(ANNA, { bridge: {} })) {
+      const config = JSON.parse(m.payload) as { device: Config };
+      expect(config.device.via_device).to.equal('glucobridge_bridge');
+    }
+    const custom = JSON.parse(discoveryMessages(ANNA, { bridge: {}, baseTopic: 'home/cgm' })[0]!.payload) as {
+      device: Config;
+    };
+    expect(custom.device.via_device).to.equal('glucobridge_bridge__home_cgm');
+    // Without a bridge device there is nothing to point at.
+    const alone = JSON.parse(discoveryMessages(ANNA)[0]!.payload) as { device: Config };
+    expect(alone.device).not.to.have.property('via_device');
+  });
+
+  it('is "GlucoBridge bridge" with its version, connection state, accounts and last error', () => {
+    const messages = bridgeDiscoveryMessages({
+      model: 'Stand-alone bridge',
+      configurationUrl: 'http://10.0.0.2:8080/',
+    });
+    expect(messages.map((m) => m.topic)).to.deep.equal([
+      'homeassistant/binary_sensor/glucobridge_bridge/connection_state/config',
+      'homeassistant/sensor/glucobridge_bridge/accounts/config',
+      'homeassistant/sensor/glucobridge_bridge/last_error/config',
+    ]);
+    const configs = byTopic(messages);
+    const device = {
+      identifiers: ['glucobridge_bridge'],
+      name: 'GlucoBridge bridge',
+      manufacturer: 'GlucoBridge',
+      model: 'Stand-alone bridge',
+      sw_version: VERSION,
+      configuration_url: 'http://10.0.0.2:8080/',
+    };
+    const origin = {
+      name: 'GlucoBridge',
+      sw_version: VERSION,
+      support_url: 'https://github.com/glucobridge/homebridge-glucobridge/issues',
+    };
+    const availability = [
+      { topic: 'glucobridge/status', payload_available: 'online', payload_not_available: 'offline' },
+    ];
+    // The connection state reads the availability topic (with the last will) and is never unavailable itself.
+    expect(
+      configs.get('homeassistant/binary_sensor/glucobridge_bridge/connection_state/config'),
+    ).to.deep.equal({
+      name: 'Connection state',
+      state_topic: 'glucobridge/status',
+      payload_on: 'online',
+      payload_off: 'offline',
+      device_class: 'connectivity',
+      entity_category: 'diagnostic',
+      unique_id: 'glucobridge_bridge_connection_state',
+      default_entity_id: 'binary_sensor.glucobridge_bridge_connection_state',
+      device,
+      origin,
+    });
+    expect(configs.get('homeassistant/sensor/glucobridge_bridge/accounts/config')).to.deep.equal({
+      name: 'Accounts',
+      state_topic: 'glucobridge/bridge/state',
+      value_template: '{{ value_json.accounts }}',
+      icon: 'mdi:account-multiple',
+      entity_category: 'diagnostic',
+      unique_id: 'glucobridge_bridge_accounts',
+      default_entity_id: 'sensor.glucobridge_bridge_accounts',
+      availability,
+      device,
+      origin,
+    });
+    expect(configs.get('homeassistant/sensor/glucobridge_bridge/last_error/config')).to.include({
+      state_topic: 'glucobridge/bridge/state',
+      value_template: "{{ value_json.lastError.code if value_json.lastError else 'none' }}",
+      entity_category: 'diagnostic',
+    });
+  });
+
+  it('has no configuration_url unless given one, and refuses one that is not http(s)', () => {
+    const [first] = bridgeDiscoveryMessages({});
+    expect((JSON.parse(first!.payload) as { device: Config }).device).to.deep.equal({
+      identifiers: ['glucobridge_bridge'],
+      name: 'GlucoBridge bridge',
+      manufacturer: 'GlucoBridge',
+      model: 'Bridge',
+      sw_version: VERSION,
+    });
+    expect(() => bridgeDiscoveryMessages({ configurationUrl: 'javascript:alert(1)' }))
+      .to.throw(CgmError)
+      .with.property('code', 'CONFIG');
+  });
+
+  it('reports its state as retained JSON on <base>/bridge/state', () => {
+    const time = new Date(Date.UTC(2026, 2, 14, 8, 0));
+    expect(bridgeStateMessages({ accounts: 2, lastError: null })).to.deep.equal([
+      {
+        topic: 'glucobridge/bridge/state',
+        payload: JSON.stringify({ version: VERSION, accounts: 2, lastError: null }),
+        retain: true,
+        qos: 1,
+      },
+    ]);
+    const [failed] = bridgeStateMessages(
+      { accounts: 3, lastError: { code: 'AUTH_INVALID', message: 'wrong password', account: 'Anna', time } },
+      { baseTopic: 'home/cgm' },
+    );
+    expect(failed!.topic).to.equal('home/cgm/bridge/state');
+    expect(JSON.parse(failed!.payload)).to.deep.equal({
+      version: VERSION,
+      accounts: 3,
+      lastError: {
+        code: 'AUTH_INVALID',
+        message: 'wrong password',
+        account: 'Anna',
+        time: time.toISOString(),
+      },
+    });
+  });
+
+  it('keeps the name "bridge" for itself: no account may take it', () => {
+    expect(() => subjectSlug('Bridge'))
+      .to.throw(CgmError)
+      .with.property('code', 'CONFIG');
+    expect(() => validateSubject({ ...ANNA, key: 'bridge' })).to.throw(CgmError);
+  });
+});
+
+describe('mqtt discovery: device-based layout', () => {
+  it('puts a person’s whole device in one retained config with the entities as components', () => {
+    const entity = discoveryMessages(ANNA, { bridge: {} });
+    const device = discoveryMessages(ANNA, { layout: 'device', bridge: {} });
+    expect(device).to.have.length(1);
+    expect(device[0]).to.include({
+      topic: 'homeassistant/device/glucobridge_anna/config',
+      retain: true,
+      qos: 1,
+    });
+    const payload = JSON.parse(device[0]!.payload) as {
+      device: Config;
+      origin: Config;
+      availability: Config[];
+      components: Record<string, Config>;
+    };
+    const first = JSON.parse(entity[0]!.payload) as Config;
+    expect(payload.device).to.deep.equal(first.device);
+    expect(payload.origin).to.deep.equal(first.origin);
+    expect(payload.availability).to.deep.equal(first.availability);
+    // Each component is the per-entity config with its platform, without the shared blocks.
+    expect(Object.keys(payload.components)).to.deep.equal(entity.map((m) => m.topic.split('/')[3]));
+    for (const m of entity) {
+      const [, component, , objectId] = m.topic.split('/');
+      const { device: _d, origin: _o, availability: _a, ...own } = JSON.parse(m.payload) as Config;
+      expect(payload.components[objectId!]).to.deep.equal({ platform: component, ...own });
+    }
+  });
+
+  it('gives the bridge device per-component availability, none on its connection state', () => {
+    const [message] = bridgeDiscoveryMessages({}, { layout: 'device' });
+    expect(message!.topic).to.equal('homeassistant/device/glucobridge_bridge/config');
+    const payload = JSON.parse(message!.payload) as { components: Record<string, Config> };
+    expect(payload).not.to.have.property('availability');
+    expect(payload.components.connection_state).not.to.have.property('availability');
+    expect(payload.components.accounts).to.have.property('availability');
+    expect(payload.components.last_error).to.have.property('availability');
+  });
+
+  it('removes a subject in device layout with its one config and its data topics', () => {
+    const removal = removalMessages(ANNA, { layout: 'device' }).map((m) => m.topic);
+    expect(removal[0]).to.equal('homeassistant/device/glucobridge_anna/config');
+    expect(removal).to.include('glucobridge/anna/state');
+    expect(removal.filter((t) => t.startsWith('homeassistant/'))).to.have.length(1);
   });
 });

@@ -1,6 +1,7 @@
 // MqttPublisher against Mosquitto, the broker most Home Assistant installations run. The test fails,
 // rather than skips, when /usr/sbin/mosquitto is missing: CI installs it.
 import { expect } from 'chai';
+import { bridgeDiscoveryMessages } from '../../src/mqtt/bridge';
 import { discoveryMessages } from '../../src/mqtt/discovery';
 import { MqttPublisher } from '../../src/mqtt/publisher';
 import { sleep, startMosquitto, subscribe, waitFor, type Mosquitto } from './brokers';
@@ -119,5 +120,82 @@ describe('MqttPublisher with Mosquitto', function () {
     await sleep(100);
     expect(back.seen.map((m) => timeOf(m.payload))).to.deep.equal(readings.map((r) => r.time.toISOString()));
     await back.close();
+  });
+
+  it('publishes the bridge device, links each person to it, and moves to device discovery and back', async () => {
+    mosquitto = await startMosquitto();
+    const bridge = { model: 'Stand-alone bridge', configurationUrl: 'http://127.0.0.1:8080/' };
+    const start = (discovery: 'entity' | 'device'): Promise<void> => {
+      publisher = new MqttPublisher({
+        url: mosquitto!.url,
+        scanWindowMs: 150,
+        now: () => T0,
+        bridge,
+        discovery,
+      });
+      publisher.addSubject(ANNA);
+      publisher.retainSubjects(['anna']);
+      publisher.updateBridgeState({ accounts: 1, lastError: null });
+      return publisher.start();
+    };
+    const retainedNow = async (): Promise<Map<string, string>> => {
+      const ha = await subscribe(mosquitto!.url, ['homeassistant/#', 'glucobridge/#']);
+      await sleep(250);
+      await ha.close();
+      return new Map(ha.seen.filter((m) => m.retain && m.payload !== '').map((m) => [m.topic, m.payload]));
+    };
+
+    await start('entity');
+    publisher!.publishReading('anna', reading('anna', 0, 142, 'flat'));
+    publisher!.updateBridgeState({
+      accounts: 1,
+      lastError: { code: 'NETWORK', message: 'connection reset', account: 'Anna', time: new Date(T0) },
+    });
+    expect(await publisher!.flush()).to.equal(true);
+    let retained = await retainedNow();
+    for (const m of [...bridgeDiscoveryMessages(bridge), ...discoveryMessages(ANNA, { bridge })])
+      expect(retained.get(m.topic), m.topic).to.equal(m.payload);
+    const glucose = JSON.parse(retained.get('homeassistant/sensor/glucobridge_anna/glucose/config')!) as {
+      device: { via_device: string };
+    };
+    expect(glucose.device.via_device).to.equal('glucobridge_bridge');
+    expect(retained.get('glucobridge/anna/trend')).to.equal('steady');
+    expect(JSON.parse(retained.get('glucobridge/bridge/state')!)).to.deep.include({
+      accounts: 1,
+      lastError: {
+        code: 'NETWORK',
+        message: 'connection reset',
+        account: 'Anna',
+        time: new Date(T0).toISOString(),
+      },
+    });
+    await publisher!.stop();
+
+    // The same broker, now with device-based discovery: one config per device, the old ones gone.
+    const watcher = await subscribe(mosquitto.url, ['homeassistant/#']);
+    await start('device');
+    expect(await publisher!.flush()).to.equal(true);
+    retained = await retainedNow();
+    const configs = [...retained.keys()].filter((t) => t.startsWith('homeassistant/')).sort();
+    expect(configs).to.deep.equal([
+      'homeassistant/device/glucobridge_anna/config',
+      'homeassistant/device/glucobridge_bridge/config',
+    ]);
+    expect(retained.get('glucobridge/bridge/state'), 'the bridge state survives the switch').to.be.a(
+      'string',
+    );
+    // Home Assistant's migration order on each old topic: migrate, (new config), then cleared.
+    await sleep(100);
+    const old = 'homeassistant/sensor/glucobridge_anna/glucose/config';
+    const onOld = watcher.seen.filter((m) => m.topic === old && !m.retain).map((m) => m.payload);
+    expect(onOld).to.deep.equal(['{"migrate_discovery":true}', '']);
+    await watcher.close();
+    await publisher!.stop();
+
+    await start('entity');
+    expect(await publisher!.flush()).to.equal(true);
+    retained = await retainedNow();
+    expect(retained.has('homeassistant/device/glucobridge_anna/config')).to.equal(false);
+    expect(retained.get(old)).to.equal(discoveryMessages(ANNA, { bridge })[0]!.payload);
   });
 });

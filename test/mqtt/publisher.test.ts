@@ -438,4 +438,35 @@ describe('MqttPublisher with aedes', function () {
     expect(() => new MqttPublisher({ url: 'http://127.0.0.1:1883' })).to.throw(CgmError, /mqtt:\/\//);
     expect(() => new MqttPublisher({ url: 'not a url' })).to.throw(CgmError, /not a URL/);
   });
+
+  it('with the bridge option: the bridge device first, its state on updates, each repeat sent once', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url, { bridge: { model: 'Stand-alone bridge' } });
+    p.addSubject(ANNA);
+    await p.start();
+    p.updateBridgeState({ accounts: 1, lastError: null });
+    p.updateBridgeState({ accounts: 1, lastError: null });
+    expect(await p.flush()).to.equal(true);
+    const topics = broker.received.map((m) => m.topic);
+    expect(
+      topics.indexOf('homeassistant/binary_sensor/glucobridge_bridge/connection_state/config'),
+    ).to.be.below(topics.indexOf('homeassistant/sensor/glucobridge_anna/glucose/config'));
+    expect(topics.filter((t) => t === 'glucobridge/bridge/state')).to.have.length(1);
+  });
+
+  it('without the bridge option: no bridge device, and a bridge state is refused with a warning', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url);
+    p.addSubject(ANNA);
+    await p.start();
+    p.updateBridgeState({ accounts: 1, lastError: null });
+    expect(await p.flush()).to.equal(true);
+    expect(broker.received.some((m) => /glucobridge_bridge|^glucobridge\/bridge\//.test(m.topic))).to.equal(
+      false,
+    );
+    expect(log.warn.args.flat().join('\n')).to.contain('bridge state ignored');
+    expect(() => new MqttPublisher({ url: broker!.url, bridge: { configurationUrl: 'ftp://x' } }))
+      .to.throw(CgmError)
+      .with.property('code', 'CONFIG');
+  });
 });

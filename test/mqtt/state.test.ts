@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { CgmError } from '../../src/model/errors';
 import type { Measurement } from '../../src/model/measurement';
+import { HOME_ASSISTANT_TREND_OPTIONS, type Trend } from '../../src/model/trend';
 import { measurementMessages, problemMessages, stateMessages, type StatePayload } from '../../src/mqtt/state';
 import { subjectSlug, validateSubject } from '../../src/mqtt/subject';
 import { resolveTopics } from '../../src/mqtt/topics';
 import { ANNA, BOB, CARLA, T0, reading } from './fixtures';
 
 describe('mqtt state messages', () => {
-  it('publishes the JSON state, the plain glucose value and the trend, retained with QoS 1', () => {
+  it('publishes the JSON state, the plain glucose value and the trend in Home Assistant words, retained', () => {
     const messages = stateMessages(ANNA, reading('anna', 5, 112, 'fortyFiveUp'), reading('anna', 0, 104), {
       stale: false,
     });
@@ -20,6 +21,7 @@ describe('mqtt state messages', () => {
           value: 112,
           unit: 'mg/dL',
           trend: 'fortyFiveUp',
+          homeAssistantTrend: 'rising_slightly',
           arrow: '↗',
           time: '2026-03-14T08:05:00.000Z',
           delta: 8,
@@ -34,8 +36,38 @@ describe('mqtt state messages', () => {
         qos: 1,
       },
       { topic: 'glucobridge/anna/glucose', payload: '112', retain: true, qos: 1 },
-      { topic: 'glucobridge/anna/trend', payload: 'fortyFiveUp', retain: true, qos: 1 },
+      { topic: 'glucobridge/anna/trend', payload: 'rising_slightly', retain: true, qos: 1 },
     ]);
+  });
+
+  it('uses the trend entity’s vocabulary on the plain trend topic, `unknown` without a trend', () => {
+    const plain = (trend: Trend): string =>
+      stateMessages(ANNA, reading('anna', 0, 100, trend), undefined, { stale: false })[2]!.payload;
+    const json = (trend: Trend): unknown =>
+      (
+        JSON.parse(
+          stateMessages(ANNA, reading('anna', 0, 100, trend), undefined, { stale: false })[0]!.payload,
+        ) as StatePayload
+      ).homeAssistantTrend;
+    const words: [Trend, string][] = [
+      ['doubleUp', 'rising_quickly'],
+      ['singleUp', 'rising'],
+      ['fortyFiveUp', 'rising_slightly'],
+      ['flat', 'steady'],
+      ['fortyFiveDown', 'falling_slightly'],
+      ['singleDown', 'falling'],
+      ['doubleDown', 'falling_quickly'],
+      ['rateOutOfRange', 'sensor_unavailable'],
+    ];
+    for (const [trend, word] of words) {
+      expect(plain(trend), trend).to.equal(word);
+      expect(json(trend), trend).to.equal(word);
+      expect(HOME_ASSISTANT_TREND_OPTIONS).to.include(word);
+    }
+    for (const trend of ['notComputable', 'none'] as const) {
+      expect(plain(trend)).to.equal('unknown');
+      expect(json(trend)).to.equal(null);
+    }
   });
 
   it('gives the value and delta in mmol/L for a subject that reads mmol/L', () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { bridgeDiscoveryMessages, bridgeStateMessages } from '../../src/mqtt/bridge';
 import { discoveryMessages, removalMessages } from '../../src/mqtt/discovery';
 import { JobQueue, type Job } from '../../src/mqtt/queue';
 import { stateMessages } from '../../src/mqtt/state';
@@ -114,6 +115,83 @@ describe('mqtt sync plan', () => {
     expect(planSync({ topics, found, subjects: [], published: new Map(), keep: new Set() })).to.deep.equal(
       [],
     );
+  });
+});
+
+describe('mqtt sync plan: layouts and the bridge', () => {
+  const empty = (messages: MqttMessage[]) => messages.map((m) => ({ ...m, payload: '' }));
+  const migrate = (messages: MqttMessage[]) =>
+    messages.map((m) => ({ ...m, payload: '{"migrate_discovery":true}' }));
+
+  it('moves entity configs to one device config the way Home Assistant migrates: migrate, publish, clear', () => {
+    const plan = planSync({
+      topics,
+      found: asMap(discoveryMessages(ANNA)),
+      subjects: [ANNA],
+      published: new Map(),
+      keep: new Set(['anna']),
+      layout: 'device',
+    });
+    const old = discoveryMessages(ANNA);
+    expect(plan).to.deep.equal([
+      ...migrate(old),
+      ...discoveryMessages(ANNA, { layout: 'device' }),
+      ...empty(old),
+    ]);
+  });
+
+  it('moves a device config back to entity configs, and clears a device config of a removed subject', () => {
+    const found = asMap([
+      ...discoveryMessages(ANNA, { layout: 'device' }),
+      ...discoveryMessages(BOB, { layout: 'device' }),
+    ]);
+    const plan = planSync({ topics, found, subjects: [ANNA], published: new Map(), keep: new Set(['anna']) });
+    const [annaDevice] = discoveryMessages(ANNA, { layout: 'device' });
+    const [bobDevice] = discoveryMessages(BOB, { layout: 'device' });
+    expect(plan).to.deep.equal([
+      ...migrate([annaDevice!]),
+      ...discoveryMessages(ANNA),
+      ...empty([annaDevice!, bobDevice!]),
+    ]);
+  });
+
+  it('publishes the bridge device and its state, and keeps them on later connections', () => {
+    const bridgeState = bridgeStateMessages({ accounts: 1, lastError: null });
+    const first = planSync({
+      topics,
+      found: new Map(),
+      subjects: [ANNA],
+      published: asMap(bridgeState),
+      keep: new Set(['anna']),
+      bridge: {},
+    });
+    const wanted = [
+      ...bridgeDiscoveryMessages({}),
+      ...discoveryMessages(ANNA, { bridge: {} }),
+      ...bridgeState,
+    ];
+    expect(first).to.deep.equal(wanted);
+    const again = planSync({
+      topics,
+      found: asMap(wanted),
+      subjects: [ANNA],
+      published: asMap(bridgeState),
+      keep: new Set(['anna']),
+      bridge: {},
+    });
+    expect(again).to.deep.equal([]);
+  });
+
+  it('removes a bridge device and state left by an earlier run that published one', () => {
+    const left = [...bridgeDiscoveryMessages({}), ...bridgeStateMessages({ accounts: 1, lastError: null })];
+    const plan = planSync({
+      topics,
+      found: asMap([...left, ...discoveryMessages(ANNA)]),
+      subjects: [ANNA],
+      published: new Map(),
+      keep: new Set(['anna']),
+    });
+    expect(plan).to.deep.equal(empty(left));
   });
 });
 

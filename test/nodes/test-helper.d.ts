@@ -23,6 +23,8 @@ declare module 'node-red-node-test-helper' {
     ): Promise<void>;
     unload(): Promise<void>;
     getNode(id: string): unknown;
+    /** A sinon spy on the runtime's log: each call's first argument is the log event. */
+    log(): { args: [{ level: number; id?: string; type?: string; msg?: unknown }][] };
     /** The runtime's credential store. */
     credentials: { get(id: string): Record<string, string> | undefined };
     request(): { get(path: string): TestRequest; post(path: string): TestRequest };

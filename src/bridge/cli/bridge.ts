@@ -17,13 +17,17 @@ export const BRIDGE_USAGE = `glucobridge bridge [--config FILE | --demo] [--brok
 
 /** `glucobridge bridge`: the stand-alone service, until SIGINT/SIGTERM. */
 export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseOptions(argv, {
-    config: { type: 'string' },
-    demo: { type: 'boolean' },
-    'broker-port': { type: 'string' },
-    verbose: { type: 'boolean', short: 'v' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parseOptions(
+    argv,
+    {
+      config: { type: 'string' },
+      demo: { type: 'boolean' },
+      'broker-port': { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    BRIDGE_USAGE,
+  );
   if (values.help) {
     io.stdout(BRIDGE_USAGE);
     return 0;

@@ -28,7 +28,7 @@ const OPTIONS = {
 
 /** `glucobridge followers list|invite|remove`: who follows this Dexcom account. */
 export async function followersCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseOptions(argv, OPTIONS);
+  const { values, positionals } = parseOptions(argv, OPTIONS, FOLLOWERS_USAGE);
   const [action, ...extra] = positionals;
   if (values.help) {
     io.stdout(FOLLOWERS_USAGE);

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CgmError, toCgmError } from '../../model/errors';
+import { renameFields, type FieldName } from '../../model/fields';
 
 /** What a command may touch: injected so tests run commands in-process. */
 export interface CliIo {
@@ -18,7 +19,15 @@ export type Command = (argv: string[], io: CliIo) => Promise<number>;
 export const EXIT_FAILURE = 2;
 
 /** A usage mistake, reported with the command's usage line. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  /** When given, printed after the one-line message; otherwise the message carries the usage itself. */
+  readonly usage: string | undefined;
+
+  constructor(message: string, usage?: string) {
+    super(message);
+    this.usage = usage;
+  }
+}
 
 /** parseArgs with unknown options reported as a usage mistake rather than a stack trace. */
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -33,23 +42,80 @@ export type ParsedOptions<T extends OptionSpecs> = {
   positionals: string[];
 };
 
-export function parseOptions<T extends OptionSpecs>(argv: string[], options: T): ParsedOptions<T> {
+/**
+ * Node's parseArgs with its mistakes in our words: `glucobridge read: unknown option --password`, and
+ * then the command's usage (`usage` starts with `glucobridge <command>`). Exit status 2.
+ */
+export function parseOptions<T extends OptionSpecs>(
+  argv: string[],
+  options: T,
+  usage: string,
+): ParsedOptions<T> {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    const command = usage.split(/\s+/).slice(0, 2).join(' ');
+    throw new UsageError(`${command}: ${optionMistake(error, argv)}`, usage);
   }
 }
 
+/** What was wrong with the options, in one short phrase. */
+function optionMistake(error: unknown, argv: string[]): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : '';
+  const quoted = /'(-[^' ]+)/.exec(message)?.[1];
+  const option = quoted ?? argv.find((a) => a.startsWith('-')) ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return /does not take an argument/.test(message) ? `${option} takes no value` : `${option} needs a value`;
+  }
+  return `cannot read the options ${argv.join(' ')}`;
+}
+
+/** How the one-account commands (read, upload, followers) take each field: environment and options. */
+export const ENV_AND_OPTIONS: Record<FieldName, string> = {
+  username: 'GLUCOBRIDGE_USERNAME',
+  password: 'GLUCOBRIDGE_PASSWORD',
+  accountId: 'GLUCOBRIDGE_ACCOUNT_ID',
+  region: '--region',
+  server: '--server',
+  patient: '--patient',
+  serial: '--serial',
+  takeOverReceiver: '--take-over-receiver',
+};
+
+/** How `glucobridge bridge` takes each field: a key of an account in the configuration file. */
+export const CONFIG_FILE_KEYS: Record<FieldName, string> = {
+  username: 'username',
+  password: 'password',
+  accountId: 'accountId',
+  region: 'region',
+  server: 'server',
+  patient: 'patient',
+  serial: 'serial',
+  takeOverReceiver: 'takeOverReceiver',
+};
+
+/** A core hint with the command's own names added to the fields it names: `"username" (GLUCOBRIDGE_USERNAME)`. */
+export function cliHint(hint: string, names: Record<FieldName, string> = ENV_AND_OPTIONS): string {
+  return renameFields(hint, (name, quoted) => `${quoted} (${names[name]})`);
+}
+
 /** Prints a failure as `code: message` plus a hint, never a stack trace, and gives the exit status. */
-export function reportFailure(io: CliIo, thrown: unknown): number {
+export function reportFailure(
+  io: CliIo,
+  thrown: unknown,
+  names: Record<FieldName, string> = ENV_AND_OPTIONS,
+): number {
   if (thrown instanceof UsageError) {
-    io.stderr(`usage: ${thrown.message}\n`);
+    io.stderr(
+      thrown.usage === undefined ? `usage: ${thrown.message}\n` : `${thrown.message}\nusage: ${thrown.usage}`,
+    );
     return EXIT_FAILURE;
   }
   const error = thrown instanceof CgmError ? thrown : toCgmError(thrown);
   io.stderr(`${error.code}: ${error.message}\n`);
-  if (error.hint) io.stderr(`hint: ${error.hint}\n`);
+  if (error.hint) io.stderr(`hint: ${cliHint(error.hint, names)}\n`);
   return EXIT_FAILURE;
 }
 

@@ -39,7 +39,7 @@ const OPTIONS = {
 
 /** `glucobridge read`: the latest reading, or the history of a span, of one account. */
 export async function readCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseOptions(argv, OPTIONS);
+  const { values } = parseOptions(argv, OPTIONS, READ_USAGE);
   if (values.help) {
     io.stdout(READ_USAGE);
     return 0;

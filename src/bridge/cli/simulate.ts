@@ -7,12 +7,16 @@ export const SIMULATE_USAGE = `glucobridge simulate [--port N] [--host 127.0.0.1
 
 /** `glucobridge simulate`: the fake clouds, until Ctrl-C. */
 export async function simulateCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseOptions(argv, {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    speed: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values } = parseOptions(
+    argv,
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      speed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    SIMULATE_USAGE,
+  );
   if (values.help) {
     io.stdout(SIMULATE_USAGE);
     return 0;

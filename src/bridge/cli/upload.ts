@@ -33,7 +33,7 @@ const readingsSchema = z.array(
 
 /** `glucobridge upload`: sends readings to Dexcom Share as this account's publisher. */
 export async function uploadCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseOptions(argv, OPTIONS);
+  const { values } = parseOptions(argv, OPTIONS, UPLOAD_USAGE);
   if (values.help) {
     io.stdout(UPLOAD_USAGE);
     return 0;

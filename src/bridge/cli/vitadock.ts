@@ -48,7 +48,7 @@ export async function vitadockCommand(argv: string[], io: CliIo): Promise<number
   if (sub !== 'authorize' && sub !== 'authorise') {
     throw new UsageError(`unknown vitadock subcommand "${sub}"\n${VITADOCK_USAGE}`);
   }
-  const { values } = parseOptions(rest, OPTIONS);
+  const { values } = parseOptions(rest, OPTIONS, VITADOCK_USAGE);
   if (values.help) {
     io.stdout(VITADOCK_USAGE);
     return 0;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { field } from '../../model/fields';
 import type { DexcomConfig } from '../../config';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../../http/retry';
 import type { Redactor } from '../../http/redact';
@@ -280,12 +281,12 @@ export class DexcomClient implements CgmSource {
     const { accountId, username } = this.config;
     if (accountId && (!isUuid(accountId) || accountId === NULL_UUID)) {
       throw new CgmError('CONFIG', 'the Dexcom account id must be a UUID like 1234abcd-…-…-…-…', {
-        hint: 'copy the account id from the Dexcom account page URL, or leave it out and give the username',
+        hint: `copy the ${field('accountId')} from the Dexcom account page URL, or leave it empty and give the ${field('username')}`,
       });
     }
     if (!accountId && !username) {
       throw new CgmError('CONFIG', 'a Dexcom username (or account id) is required', {
-        hint: 'set the username (GLUCOBRIDGE_USERNAME) or the account id (GLUCOBRIDGE_ACCOUNT_ID)',
+        hint: `give the ${field('username')} or the ${field('accountId')}`,
       });
     }
   }

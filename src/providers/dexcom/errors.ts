@@ -1,4 +1,5 @@
 import type { DexcomRegion } from '../../config';
+import { field } from '../../model/fields';
 import type { Redactor } from '../../http/redact';
 import { genericHttpError, type HttpResponse } from '../../http/transport';
 import { CgmError } from '../../model/errors';
@@ -28,9 +29,9 @@ export const DEXCOM_CODES = {
 
 export function authHint(region: DexcomRegion): string {
   return (
-    `check the username and password, and the region: "${region}" is for accounts from ` +
+    `check the ${field('username')} and ${field('password')}, and the ${field('region')}: "${region}" is for accounts from ` +
     `${DEXCOM_REGION_INFO[region].label} (us = United States, ous = everywhere else, jp = Japan); ` +
-    'or log in with the account id (accountId option, GLUCOBRIDGE_ACCOUNT_ID)'
+    `or log in with the ${field('accountId')}`
   );
 }
 
@@ -39,8 +40,8 @@ const LOCK_HINT =
   'fix the password, and wait at least 15 minutes.';
 
 const RECEIVER_HINT =
-  'register the receiver or transmitter serial with the official Dexcom app on this account ' +
-  '(and check the region), or allow taking the receiver over (takeOverReceiver, --take-over-receiver).';
+  `register the ${field('serial')} (receiver or transmitter) with the official Dexcom app on this account ` +
+  `(and check the ${field('region')}), or allow ${field('takeOverReceiver')}.`;
 
 /**
  * The one place a Dexcom answer becomes a CgmError. Business errors are switched on `Code` (HTTP 500

@@ -1,4 +1,5 @@
 import { parseBody } from '../../http/transport';
+import { field } from '../../model/fields';
 import { CgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
 import { checkMgdl, instantProblem, METER_RANGE } from '../../model/plausible';
@@ -124,7 +125,7 @@ export class DexcomPublisher {
     const serial = (this.options.serial ?? this.client.config.serial ?? '').trim().toUpperCase();
     if (!/^[A-Z0-9]{4,20}$/.test(serial)) {
       throw new CgmError('CONFIG', 'a receiver serial (letters and digits) is needed to upload to Dexcom', {
-        hint: 'give the serial of the receiver or transmitter registered with the Dexcom app (--serial / serial)',
+        hint: `give the ${field('serial')}: the receiver or transmitter registered with the Dexcom app`,
       });
     }
     return serial;
@@ -165,7 +166,7 @@ export class DexcomPublisher {
     if (!(this.options.takeOverReceiver ?? this.client.config.takeOverReceiver)) {
       throw new CgmError('CONFIG', `the receiver is not assigned to this Dexcom account (${status})`, {
         vendorCode: status,
-        hint: 'allow taking the receiver over (takeOverReceiver, --take-over-receiver) or check the serial',
+        hint: `allow ${field('takeOverReceiver')}, or check the ${field('serial')}`,
       });
     }
     try {

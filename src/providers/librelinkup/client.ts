@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import { field } from '../../model/fields';
 import type { LibreLinkUpConfig } from '../../config';
 import { DEFAULT_RETRY, isTransient, withRetry, type RetryPolicy } from '../../http/retry';
 import {
@@ -460,7 +461,7 @@ export class LibreLinkUpClient implements CgmSource {
       throw new CgmError('REGION_REDIRECT', `${what}: the account belongs to region ${region}`, {
         detail: { region },
         retryable: false,
-        hint: `use a server URL containing {region}, or the server of region ${region}`,
+        hint: `use a ${field('server')} containing {region}, or the server of region ${region}`,
       });
     }
     if (hops > MAX_REDIRECT_HOPS || visited.has(region)) {
@@ -468,7 +469,7 @@ export class LibreLinkUpClient implements CgmSource {
       throw new CgmError('REGION_REDIRECT', `${what}: redirect loop (${path})`, {
         detail: { region },
         retryable: false,
-        hint: `set region to ${region} (or the account's home region) to start there`,
+        hint: `set the ${field('region')} to ${region} (or the account's home region) to start there`,
       });
     }
     visited.add(region);

@@ -1,4 +1,5 @@
 import type { Redactor } from '../../http/redact';
+import { field } from '../../model/fields';
 import { genericHttpError, looksLikeHtml, retryAfter, type HttpResponse } from '../../http/transport';
 import { CgmError } from '../../model/errors';
 import { BodyStatus } from './constants';
@@ -188,7 +189,7 @@ function stepError(
     // couldNotLoadPatient (and MissingCachedUser): an id this account does not follow, or a wrong region.
     return new CgmError('NOT_FOUND', `${context.what}: the service could not load this patient`, {
       vendorCode,
-      hint: 'check the patient setting; the account may also belong to another region',
+      hint: `check the ${field('patient')}; the account may also belong to another ${field('region')}`,
     });
   }
   return new CgmError('PROTOCOL', `${context.what}: status 4 without a step the client knows`, {

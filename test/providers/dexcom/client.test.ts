@@ -102,7 +102,7 @@ describe('DexcomClient against the simulator', () => {
       expect(error.code).to.equal('AUTH_INVALID');
       expect(error.hint)
         .to.match(/ous = everywhere else/)
-        .and.match(/account id/);
+        .and.match(/"account ID"/);
       const right = rig.client({ username: OUS.username, password: OUS.password, server: rig.server(OUS) });
       expect(await right.latest()).to.not.equal(null);
     });
