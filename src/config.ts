@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { field } from './model/fields';
 import { VITADOCK_DATA_MODULES } from './providers/vitadock/constants';
 
 /** Dexcom Share regions: `us` share2, `ous` shareous1 (everywhere but the US and Japan), `jp` share.dexcom.jp. */
@@ -81,7 +82,7 @@ export const dexcomConfigSchema = z
     takeOverReceiver: z.boolean().default(false),
   })
   .refine((config) => config.username !== undefined || config.accountId !== undefined, {
-    message: 'a Dexcom username (or accountId) is required',
+    message: `a Dexcom login needs one of them: give the ${field('username')} or the ${field('accountId')}`,
     path: ['username'],
   });
 

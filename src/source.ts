@@ -1,5 +1,7 @@
 import { describeIssues, sourceConfigSchema, type SourceConfig, type SourceConfigInput } from './config';
+import type { z } from 'zod';
 import { CgmError } from './model/errors';
+import { field } from './model/fields';
 import { DexcomClient } from './providers/dexcom/client';
 import { LibreLinkUpClient } from './providers/librelinkup/client';
 import { NightscoutClient } from './providers/nightscout/client';
@@ -19,11 +21,20 @@ export type {
 export function parseSourceConfig(config: SourceConfigInput | SourceConfig): SourceConfig {
   const result = sourceConfigSchema.safeParse(config);
   if (!result.success) {
-    throw new CgmError('CONFIG', describeIssues(result.error), {
-      hint: 'provider must be dexcom, librelinkup, nightscout or vitadock, with the fields that provider needs',
-    });
+    throw new CgmError('CONFIG', describeIssues(result.error), { hint: configHint(result.error) });
   }
   return result.data;
+}
+
+/** The hint for a configuration mistake: the field to fill, in the forms' words, when one field is at fault. */
+function configHint(error: z.ZodError): string {
+  const fields = new Set(error.issues.map((issue) => String(issue.path[0] ?? '')));
+  if (fields.size === 1 && fields.has('username')) {
+    return error.issues.some((i) => i.message.includes(field('accountId')))
+      ? `give the ${field('username')} or the ${field('accountId')}`
+      : `give the ${field('username')}`;
+  }
+  return 'provider must be dexcom, librelinkup, nightscout or vitadock, with the fields that provider needs';
 }
 
 /** The provider-neutral face of one account, whichever cloud it lives in. */

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { Logger } from '../model/logger';
 import type { GlucoseReading } from '../model/reading';
+import type { BridgeStatus } from '../mqtt/bridge';
 import { MqttPublisher } from '../mqtt/publisher';
 import type { ClientOptions } from '../providers/provider';
 import { accountKey } from '../follow/account-key';
@@ -72,6 +73,8 @@ export class Bridge {
       ...(mqtt.clientId === undefined ? {} : { clientId: mqtt.clientId }),
       baseTopic: mqtt.baseTopic,
       discoveryPrefix: mqtt.discoveryPrefix,
+      ...(mqtt.discovery === undefined ? {} : { discovery: mqtt.discovery }),
+      bridge: { model: 'Stand-alone bridge' },
       logger,
     });
     this.brokerAddress = this.publisher.brokerUrl;
@@ -95,9 +98,30 @@ export class Bridge {
         ),
     );
     state.keepOnly(keys);
+    this.reportBridgeState(publisher);
     await Promise.all(this.accounts.map((account) => account.start()));
     // Accounts dropped from the configuration lose their Home Assistant entities.
     publisher.retainSubjects(this.accounts.flatMap((account) => account.keys));
+  }
+
+  /** The bridge device's own state: how many accounts, and the last account error (with its account's name). */
+  private reportBridgeState(publisher: MqttPublisher): void {
+    let lastError: BridgeStatus['lastError'] = null;
+    const update = () => publisher.updateBridgeState({ accounts: this.accounts.length, lastError });
+    for (const account of this.accounts) {
+      account.follower.on('problem', (error) => {
+        if (error)
+          lastError = {
+            code: error.code,
+            message: error.message,
+            account: account.config.name,
+            time: new Date(),
+          };
+        else if (lastError?.account === account.config.name) lastError = null;
+        update();
+      });
+    }
+    update();
   }
 
   /** Publishes `offline`, flushes, closes sessions and the embedded broker, within about 5 s. */

@@ -497,7 +497,7 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
         info.ageMs === undefined
           ? 'no reading yet'
           : `last reading ${Math.round(info.ageMs / MINUTE)} min ago`;
-      this.logger.warn(`${state.name}: no new reading for ${poller.staleMinutes} min (${age})`);
+      this.logger.warn(`${this.who(state)}no new reading for ${poller.staleMinutes} min (${age})`);
       this.safeEmit('status', state);
     });
     poller.on('fresh', () => this.safeEmit('status', state));
@@ -550,8 +550,13 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
     const problem = error ?? this.accountProblem;
     const before = state.problem;
     if (!state.setProblem(problem)) return;
-    if (error && error.code !== before?.code) this.logger.warn(`${state.name}: ${describe(error)}`);
+    if (error && error.code !== before?.code) this.logger.warn(`${this.who(state)}${describe(error)}`);
     this.safeEmit('status', state);
+  }
+
+  /** A person's name before a log line, unless it is the account's own (hosts name the account already). */
+  private who(state: SubjectState): string {
+    return state.name === this.options.name ? '' : `${state.name}: `;
   }
 
   /** One line per change of problem, with the hint and the way out. */

@@ -112,6 +112,8 @@ export class MqttPublisher {
    */
   private readonly published = new Map<string, { key: string; payload: string }>();
   private keep: Set<string> | undefined;
+  /** A sync is queued or scanning: it will publish the discovery of every subject registered by then. */
+  private syncPending = false;
   /** The bridge state payload last queued. */
   private bridgeState: string | undefined;
 
@@ -220,8 +222,8 @@ export class MqttPublisher {
     if (existing && JSON.stringify(existing.descriptor) === JSON.stringify(descriptor)) return;
     if (existing) existing.descriptor = descriptor;
     else this.subjects.set(descriptor.key, { descriptor, stale: false });
-    // While disconnected, the sync that starts the next connection publishes it.
-    if (this.connection)
+    // While disconnected, or while a sync is still to look at the broker, that sync publishes it (once).
+    if (this.connection && !this.syncPending)
       this.enqueueControl(discoveryMessages(descriptor, this.topicOptions), `discovery:${descriptor.key}`);
   }
 
@@ -243,7 +245,10 @@ export class MqttPublisher {
   retainSubjects(keys: Iterable<string>): void {
     this.keep = new Set(keys);
     for (const key of [...this.subjects.keys()]) if (!this.keep.has(key)) this.removeSubject(key);
-    if (this.connection) this.push({ type: 'sync' });
+    if (this.connection) {
+      this.syncPending = true;
+      this.push({ type: 'sync' });
+    }
   }
 
   /**
@@ -415,6 +420,7 @@ export class MqttPublisher {
     this.failures = 0;
     this.outageStartedAt = undefined;
     this.queue.dropSyncs();
+    this.syncPending = true;
     this.queue.pushFront({ type: 'sync' });
     this.settleFirstAttempt();
     this.kick();
@@ -643,6 +649,8 @@ export class MqttPublisher {
       if (this.scan === found) this.scan = undefined;
     }
     const published = new Map([...this.published].map(([topic, entry]) => [topic, entry.payload]));
+    // Subjects added from here on publish their own discovery; those added before are in this plan.
+    this.syncPending = false;
     const messages = planSync({
       topics: this.topics,
       found,

@@ -165,7 +165,7 @@ describe('bridge configuration', () => {
       for (const username of [undefined, '', '   ']) {
         const config = dexcom({ username });
         expect(failure(() => parseBridgeConfig(config, {})).message, String(username)).to.equal(
-          'accounts[0].username: a Dexcom username (or accountId) is required',
+          'accounts[0].username: a Dexcom login needs one of them: give the "username" or the "account ID"',
         );
       }
       const byId = parseBridgeConfig(

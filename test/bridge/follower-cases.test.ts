@@ -221,4 +221,38 @@ describe('the bridge over the account follower (issue cases, real broker)', func
       await mqtt.client.endAsync(true);
     }
   });
+
+  it('publishes each discovery config once at start, and the bridge device with the accounts it follows', async () => {
+    const client = await connectAsync(broker.url);
+    const counts = new Map<string, number>();
+    const last = new Map<string, string>();
+    client.on('message', (topic, payload) => {
+      counts.set(topic, (counts.get(topic) ?? 0) + 1);
+      last.set(topic, payload.toString());
+    });
+    await client.subscribeAsync(['glucobridge/#', 'homeassistant/#'], { qos: 1 });
+    const two = bridge([samAccount(SAM.password), { ...smiths('Ben'), name: 'Ben' }]);
+    try {
+      await two.start();
+      await until('both states', () =>
+        last.has('glucobridge/sam/state') && last.has('glucobridge/ben/state') ? true : undefined,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const configs = [...counts].filter(([topic]) => topic.endsWith('/config'));
+      expect(configs.length).to.be.greaterThan(10);
+      expect(configs.filter(([, n]) => n > 1)).to.deep.equal([]);
+      const bridgeState = JSON.parse(last.get('glucobridge/bridge/state')!) as {
+        accounts: number;
+        lastError: unknown;
+      };
+      expect(bridgeState).to.include({ accounts: 2, lastError: null });
+      const glucose = JSON.parse(last.get('homeassistant/sensor/glucobridge_sam/glucose/config')!) as {
+        device: { via_device?: string };
+      };
+      expect(glucose.device.via_device).to.be.a('string');
+    } finally {
+      await two.stop();
+      await client.endAsync(true);
+    }
+  });
 });
