@@ -15,7 +15,7 @@ const RUNS = [
 
 const faketime = spawnSync('faketime', ['--version'], { encoding: 'utf8' });
 if (faketime.error) {
-  console.error('test:shifted needs Debian\'s faketime (apt-get install faketime); .ci/run installs it');
+  console.error("test:shifted needs Debian's faketime (apt-get install faketime); .ci/run installs it");
   process.exit(1);
 }
 for (const run of RUNS) {
