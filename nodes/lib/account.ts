@@ -12,7 +12,7 @@ import { DexcomClient } from '../../src/providers/dexcom/client';
 import { DexcomFollowers } from '../../src/providers/dexcom/followers';
 import { DexcomPublisher } from '../../src/providers/dexcom/publisher';
 import { parseSourceConfig } from '../../src/source';
-import { within } from './within';
+import { within } from '../../src/within';
 
 /** What the account dialog saves (the `defaults` of cgm-account). */
 export interface AccountProps {

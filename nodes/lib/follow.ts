@@ -3,7 +3,7 @@ import type { SubjectState } from '../../src/follow/subject-state';
 import { toCgmError, type CgmError } from '../../src/model/errors';
 import type { GlucoseReading } from '../../src/model/reading';
 import type { Account } from './account';
-import { within } from './within';
+import { within } from '../../src/within';
 import { failBackground, readingStatus, staleStatus } from './status';
 import type { Node } from './types';
 

@@ -7,6 +7,7 @@ import type { GlucoseReading } from '../model/reading';
 import { chooseSubject, selectSubjects, type Subject } from '../model/subject';
 import { subjectSlug } from '../mqtt/subject';
 import { Poller } from '../poller';
+import { within } from '../within';
 import { LoginPolicy, type LoginMemory } from '../providers/login-policy';
 import type { CgmSource, ClientOptions } from '../providers/provider';
 import { createSource } from '../source';
@@ -158,7 +159,7 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
     this.measurements?.stop();
     const stopping = [...this.followed.values()].map((f) => f.poller?.stop() ?? Promise.resolve());
     await this.sourceOf?.close().catch(() => undefined);
-    await settleWithin(Promise.all([this.starting, ...stopping]), STOP_WAIT_MS);
+    await within(Promise.all([this.starting, ...stopping]), STOP_WAIT_MS);
   }
 
   /**
@@ -578,18 +579,6 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
       this.logger.error(`a handler of "${event}" failed: ${toCgmError(thrown).message}`);
     }
   }
-}
-
-/** Waits for `work` at most `ms`; a request still hanging then is left to its own timeout. */
-async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work.catch(() => undefined),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
 }
 
 /** Failures of the account as a whole (its login), as opposed to one person's data. */

@@ -1,6 +1,7 @@
 /**
- * Waits for `work` at most `ms`: a close handler must not sit out a request's whole timeout (Node-RED
- * gives close handlers 15 s, then logs an error); what is still running is already told to stop.
+ * Waits for `work` at most `ms` (never rejects): a stop must not sit out a request's whole timeout
+ * (Node-RED gives close handlers 15 s, SIGTERM should end the bridge within 5 s); what is still running
+ * was already told to stop.
  */
 export async function within(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
