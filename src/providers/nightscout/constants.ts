@@ -1,6 +1,6 @@
 // Wire facts of Nightscout (cgm-remote-monitor): paths and limits from its `lib/server/swagger.yaml`
 // (API v1), `lib/api3/doc/*.md` and `lib/api3/const.json` (API v3), and `lib/authorization/`.
-import type { Trend } from '../../model/trend';
+import { DEXCOM_TREND_BY_CODE, type Trend } from '../../model/trend';
 import type { Cadence } from '../provider';
 
 const MINUTE = 60_000;
@@ -90,18 +90,7 @@ export const DIRECTION_OF: Readonly<Record<Trend, string>> = {
  * The numeric `trend` (0 NONE, 1 DoubleUp … 4 Flat … 7 DoubleDown, 8 NOT COMPUTABLE, 9 RATE OUT OF
  * RANGE), the same codes Dexcom uses; some uploaders send only this.
  */
-export const TREND_BY_CODE: readonly Trend[] = [
-  'none',
-  'doubleUp',
-  'singleUp',
-  'fortyFiveUp',
-  'flat',
-  'fortyFiveDown',
-  'singleDown',
-  'doubleDown',
-  'notComputable',
-  'rateOutOfRange',
-];
+export const TREND_BY_CODE: readonly Trend[] = DEXCOM_TREND_BY_CODE;
 
 /** Values below this are uploaders' error codes (Dexcom's 0–12 "sensor not active", …), not glucose. */
 export const MIN_SGV = 13;
