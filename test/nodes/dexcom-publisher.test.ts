@@ -45,16 +45,17 @@ describe('cgm-followers and cgm-upload with a Dexcom account', () => {
       name: 'Grandma',
       email: 'grandma@example.org',
       alerts: { LowAlert: { IsEnabled: true, MaxValue: 80 } },
-    })) as { contactId: string; reusedContact: boolean };
-    expect(invited.reusedContact).to.equal(false);
+    })) as { contactId: string; invitationId: string };
+    expect(Object.keys(invited)).to.deep.equal(['contactId', 'invitationId']);
     const invitation = clouds.sim.requests('CreateSubscriptionInvitation')[0]!.json as {
       AlertSettings: { LowAlert: { IsEnabled: boolean; MaxValue: number } };
     };
     expect(invitation.AlertSettings.LowAlert).to.include({ IsEnabled: true, MaxValue: 80 });
     const listed = (await send('fol', { action: 'list' })) as { contactId: string; contactName: string }[];
     expect(listed.map((f) => f.contactName)).to.deep.equal(['Grandma']);
-    expect(await send('fol', { action: 'remove', contactId: invited.contactId })).to.deep.equal({
+    expect(await send('fol', { action: 'remove', name: 'Grandma' })).to.deep.equal({
       removed: invited.contactId,
+      name: 'Grandma',
     });
     expect(statuses('fol').at(-1)).to.deep.equal({ fill: 'green', shape: 'dot', text: 'remove' });
     expect(await send('fol', { action: 'list' })).to.deep.equal([]);
@@ -82,14 +83,14 @@ describe('cgm-followers and cgm-upload with a Dexcom account', () => {
       provider: 'librelinkup',
       subject: 'x',
     }));
-    expect(await send('up', readings)).to.include({ sent: 3, skipped: 0 });
+    expect(await send('up', readings)).to.include({ uploaded: 3, skipped: 0 });
     const posted = clouds.sim.requests('PostReceiverEgvRecords').at(-1)!.json as {
       SN: string;
       Egvs: { Value: number }[];
     };
     expect(posted.SN).to.equal(DEXCOM.receiver);
     expect(posted.Egvs.map((e) => e.Value)).to.deep.equal([103, 102, 101]);
-    expect(await send('up', readings)).to.include({ sent: 0, skipped: 3 });
+    expect(await send('up', readings)).to.include({ uploaded: 0, skipped: 3 });
     expect(statuses('up').at(-1)).to.deep.equal({ fill: 'green', shape: 'dot', text: '↑ 0' });
   });
 
@@ -100,7 +101,7 @@ describe('cgm-followers and cgm-upload with a Dexcom account', () => {
       payload: 104,
       reading: { time: new Date().toISOString(), mgdl: 104, trend: 'singleUp' },
     });
-    expect((await got).payload).to.include({ sent: 1 });
+    expect((await got).payload).to.include({ uploaded: 1 });
   });
 
   it('refuses a payload that is not a reading', async () => {
@@ -148,7 +149,7 @@ describe('cgm-followers and cgm-upload with a Dexcom account', () => {
     expect(((await again).error as { code: string }).code).to.equal('CONFIG');
     const got = nextMessage('out');
     receive('up', { payload: { time: new Date().toISOString(), mgdl: 120 } });
-    expect((await got).payload).to.include({ sent: 1 });
+    expect((await got).payload).to.include({ uploaded: 1 });
   });
 
   it('CONFIG: uploads need a receiver serial', async () => {
