@@ -179,9 +179,7 @@ describe('cgm-followers and cgm-upload with a Dexcom account', () => {
     await send('fol', { action: 'invite', name: 'Mum', email: 'old@example.org' });
     const again = await caughtError('fol', { action: 'invite', name: 'Mum', email: 'new@example.org' });
     expect(again.code).to.equal('CONFIG');
-    expect(again.message)
-      .to.include('"Mum" is already a contact')
-      .and.include('remove the contact first');
+    expect(again.message).to.include('"Mum" is already a contact').and.include('remove the contact first');
     expect(clouds.sim.requests('CreateContact')).to.have.length(1);
     expect(clouds.sim.requests('CreateSubscriptionInvitation')).to.have.length(1);
 
