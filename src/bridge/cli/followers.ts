@@ -10,7 +10,7 @@ glucobridge followers remove --name NAME | --contact CONTACT_ID
   invite: NAME must not be a contact yet (Dexcom would invite the address that contact was created
     with): remove it first, or choose another name
   remove: the follower's name as \`followers list\` shows it (or its contact id)
-  every form takes [--region us|ous|jp | --server URL]; credentials from GLUCOBRIDGE_USERNAME,
+  every form takes [--region us|ous|jp] [--server URL]; credentials from GLUCOBRIDGE_USERNAME,
   GLUCOBRIDGE_PASSWORD (or GLUCOBRIDGE_ACCOUNT_ID)
 `;
 
@@ -39,9 +39,6 @@ export async function followersCommand(argv: string[], io: CliIo): Promise<numbe
   }
   if (action === undefined || extra.length > 0 || !['list', 'invite', 'remove'].includes(action)) {
     throw new UsageError(`followers needs list, invite or remove\n${FOLLOWERS_USAGE}`);
-  }
-  if (values.region !== undefined && values.server !== undefined) {
-    throw new UsageError('give --region or --server, not both');
   }
   const invite = action === 'invite' ? inviteOptions(values) : undefined;
   if (action === 'remove' && !values.contact === !values.name)

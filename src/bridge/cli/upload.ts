@@ -18,7 +18,7 @@ import { warningLogger } from './logger';
 /** Where `upload` keeps its position when no --state is given: the bridge's file name, here. */
 export const DEFAULT_UPLOAD_STATE = '.glucobridge-state.json';
 
-export const UPLOAD_USAGE = `glucobridge upload --serial SN [--region us|ous|jp | --server URL] [--take-over-receiver]
+export const UPLOAD_USAGE = `glucobridge upload --serial SN [--region us|ous|jp] [--server URL] [--take-over-receiver]
                    [--state FILE] [--spacing SECONDS] [--host-clock] [--json] < readings.json
   readings.json: a JSON array of {time, mgdl, trend?} (what \`glucobridge read --json\` prints)
   Only what is new is sent: the time of the last reading Dexcom accepted is kept per account and
@@ -64,9 +64,6 @@ export async function uploadCommand(argv: string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (!values.serial) throw new UsageError(`--serial is required\n${UPLOAD_USAGE}`);
-  if (values.region !== undefined && values.server !== undefined) {
-    throw new UsageError('give --region or --server, not both');
-  }
   const spacingMs = spacingOption(values.spacing);
   const hostClock = values['host-clock'] === true;
   const readings = parseReadings(await io.readStdin()).map((r) => (hostClock ? { ...r, hostClock } : r));
