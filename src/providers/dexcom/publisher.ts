@@ -286,17 +286,18 @@ export class DexcomPublisher {
 
   /**
    * Dexcom refused a batch because it already has some reading in it, and a server may refuse the
-   * whole batch for that: which ones it has, its own record says (one read of the span, once per
-   * call); whatever that cannot settle is posted in halves, down to single readings, so no new
+   * whole batch for that. Which ones it has, its own record says (one read from the batch on, once
+   * per call; what it holds leaves the whole queue, so the later batches of a lost position cost
+   * nothing); whatever that cannot settle is posted in halves, down to single readings, so no new
    * reading is lost.
    */
   private async resolveDuplicates(serial: string, batch: Egv[]): Promise<number> {
     const held = await this.heldByDexcom(batch);
-    const known = held ? batch.filter((egv) => held.has(this.postedTime(egv))) : [];
-    if (known.length > 0) {
+    const known = held ? this.pending.filter((egv) => held.has(this.postedTime(egv))) : [];
+    if (held && known.length > 0) {
       await this.accepted(known);
-      const rest = batch.filter((egv) => !held!.has(this.postedTime(egv)));
-      this.logger.debug(`Dexcom already had ${known.length} of ${batch.length} readings; posting the rest`);
+      const rest = batch.filter((egv) => !held.has(this.postedTime(egv)));
+      this.logger.debug(`Dexcom already had ${known.length} of the readings to upload; posting the rest`);
       return known.length + (rest.length > 0 ? await this.post(serial, rest) : 0);
     }
     const half = Math.ceil(batch.length / 2);

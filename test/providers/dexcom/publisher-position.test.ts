@@ -199,13 +199,15 @@ describe('DexcomPublisher: position, spacing, duplicates, time', () => {
       expect(publisher.pendingCount).to.equal(0);
     });
 
-    it('a batch that is all duplicates (a lost position) costs one read, not a flood', async () => {
-      const readings = source(60, STEP, 'lost');
+    it('a day of duplicates (a lost position) costs one read, not a flood', async () => {
+      const readings = source(150, STEP, 'lost');
       preStore(readings);
-      const publisher = new DexcomPublisher(rig.client({ serial: SERIAL }));
-      expect(await publisher.upload(readings)).to.include({ uploaded: 60 });
-      expect(rig.sim.requests('PostReceiverEgvRecords')).to.have.length(2); // + the session start
+      const publisher = new DexcomPublisher(rig.client({ serial: SERIAL }), { batchSize: 50 });
+      expect(await publisher.upload(readings)).to.include({ uploaded: 150, skipped: 0 });
+      // The first batch (twice: the session start); the read settles it and the two batches after it.
+      expect(rig.sim.requests('PostReceiverEgvRecords')).to.have.length(2);
       expect(rig.sim.requests('ReadPublisherLatestGlucoseValues')).to.have.length(1);
+      expect(publisher.pendingCount).to.equal(0);
     });
 
     it('a failure while finding the duplicates keeps every unsent reading for the next call', async () => {
