@@ -100,9 +100,9 @@ export = function register(RED: NodeAPI): void {
         return followers.invite(options);
       }
       case 'remove': {
-        const contactId = need(request.contactId, 'contactId');
-        await followers.remove(contactId);
-        return { removed: contactId };
+        // By name as the list shows it, or by contact id; an unknown one is NOT_FOUND naming who exists.
+        const removed = await followers.remove(need(request.contactId ?? request.name, 'name'));
+        return { removed: removed.contactId, name: removed.contactName };
       }
     }
   }

@@ -6,6 +6,7 @@ import type { GlucoseUnit, ProviderId } from '../../src/model/reading';
 import type { SourceConfigInput } from '../../src/config';
 import type { AccountStore } from '../../src/follow/account-state';
 import { AccountFollower } from '../../src/follow/follower';
+import { uploadPositions } from '../../src/follow/upload-positions';
 import type { CgmSource, ClientOptions, LoginInfo, SessionState } from '../../src/providers/provider';
 import type { PushSecrets } from '../../src/providers/vitadock/push';
 import { DexcomClient } from '../../src/providers/dexcom/client';
@@ -202,10 +203,16 @@ export class Account extends EventEmitter<AccountEvents> {
     return (await this.source()).login();
   }
 
-  /** The Dexcom uploader side, one per account (it remembers what it sent); CONFIG for other clouds. */
+  /**
+   * The Dexcom uploader side, one per account; its upload position lives in the account's state, so a
+   * redeploy sends nothing twice. CONFIG for other clouds.
+   */
   async publisher(notDexcom: string): Promise<DexcomPublisher> {
     const client = await this.dexcom(notDexcom);
-    this.publisherOf ??= new DexcomPublisher(client, { logger: this.options.logger });
+    this.publisherOf ??= new DexcomPublisher(client, {
+      logger: this.options.logger,
+      positions: uploadPositions(this.options.store, this.options.logger),
+    });
     return this.publisherOf;
   }
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { NULL_UUID } from '../providers/dexcom/constants';
 import { parseDexcomDate } from '../providers/dexcom/timestamp';
-import type { DexcomPublisherCall, DexcomSimAccountState, DexcomSimulator } from './dexcom';
+import type { DexcomPublisherCall, DexcomSimAccountState, DexcomSimulator, DuplicateMode } from './dexcom';
 import { EMPTY_OK, dexcomJson } from './dexcom-wire';
 import type { SimResponse } from './types';
 
@@ -50,7 +50,7 @@ export function registerDexcomPublisher(sim: DexcomSimulator, all: () => DexcomS
       state.runtimeInfo = info;
       return EMPTY_OK;
     })
-    .register('Publisher/PostReceiverEgvRecords', postEgvs)
+    .register('Publisher/PostReceiverEgvRecords', (call) => postEgvs(call, sim.duplicates))
     .register('Publisher/ListPublisherAccountSubscriptions', ({ state }) =>
       dexcomJson([...state.contacts.values()].map((contact) => subscription(state, contact.contactId))),
     )
@@ -122,12 +122,16 @@ interface EgvBody {
   TA?: unknown;
 }
 
-/** Stores the new readings; a batch with nothing new is DuplicateEgvPosted. TA is not applied. */
-function postEgvs({ request, state, fault }: DexcomPublisherCall): SimResponse {
+/**
+ * Stores the new readings; a batch with nothing new (or, refusing batches, with anything already
+ * stored) is DuplicateEgvPosted. TA is not applied.
+ */
+function postEgvs({ request, state, fault }: DexcomPublisherCall, duplicates: DuplicateMode): SimResponse {
   const body = request.json as EgvBody | undefined;
   if (typeof body?.SN !== 'string' || !Array.isArray(body.Egvs)) {
     return fault('InvalidArgument', 'Missing required field(s): SN, Egvs');
   }
+  state.egvsPosted += body.Egvs.length;
   const refused = receiverProblem(state, body.SN, fault);
   if (refused) return refused;
   if (!state.monitoring)
@@ -151,8 +155,8 @@ function postEgvs({ request, state, fault }: DexcomPublisherCall): SimResponse {
     parsed.push({ time: time.ms, mgdl: value, trendCode: trend });
   }
   const fresh = parsed.filter((egv) => !state.uploads.has(egv.time));
-  if (parsed.length > 0 && fresh.length === 0)
-    return fault('DuplicateEgvPosted', 'EGV record already posted.');
+  const duplicate = duplicates === 'refuse-batch' ? fresh.length < parsed.length : fresh.length === 0;
+  if (parsed.length > 0 && duplicate) return fault('DuplicateEgvPosted', 'EGV record already posted.');
   for (const egv of fresh) state.uploads.set(egv.time, egv);
   return EMPTY_OK;
 }

@@ -45,7 +45,17 @@ export interface DexcomSimulatorOptions {
   lagMs?: number;
   /** SubCode as XML (Dexcom until 2025) or as a JSON string (seen since). */
   subCode?: SubCodeFormat;
+  /** How a posted batch with a reading already stored is answered (default `store-new`). */
+  duplicates?: DuplicateMode;
 }
+
+/**
+ * `store-new`: the new readings of a batch are stored, and only a batch with nothing new is
+ * DuplicateEgvPosted. `refuse-batch`: a batch with any stored reading is refused whole with
+ * DuplicateEgvPosted and nothing of it is stored. Which one Dexcom does was never captured; an
+ * uploader has to lose nothing under either.
+ */
+export type DuplicateMode = 'store-new' | 'refuse-batch';
 
 /** Obviously fake demo accounts, one per region. */
 export const DEXCOM_DEMO_ACCOUNTS: readonly DexcomSimAccount[] = [
@@ -115,6 +125,8 @@ export interface DexcomSimAccountState {
   assignedReceiver: string | undefined;
   monitoring: boolean;
   uploads: Map<number, StoredEgv>;
+  /** EGV records received in PostReceiverEgvRecords bodies, stored or refused (tests count floods). */
+  egvsPosted: number;
   contacts: Map<string, DexcomSimContact>;
   runtimeInfo: unknown;
 }
@@ -157,6 +169,8 @@ export class DexcomSimulator implements ProviderSimulator {
   private readonly lagMs: number;
   private readonly subCode: SubCodeFormat;
   private readonly publisherHandlers = new Map<string, DexcomPublisherHandler>();
+  /** How batches with a stored reading are answered; tests switch it. */
+  duplicates: DuplicateMode;
 
   constructor(options: DexcomSimulatorOptions = {}) {
     this.states = (options.accounts ?? DEXCOM_DEMO_ACCOUNTS).map((account) => ({
@@ -166,6 +180,7 @@ export class DexcomSimulator implements ProviderSimulator {
       assignedReceiver: account.receiver,
       monitoring: false,
       uploads: new Map(),
+      egvsPosted: 0,
       contacts: new Map(),
       runtimeInfo: undefined,
     }));
@@ -174,6 +189,7 @@ export class DexcomSimulator implements ProviderSimulator {
     this.lockoutMs = options.lockoutMs ?? 15 * MINUTE;
     this.lagMs = options.lagMs ?? 20_000;
     this.subCode = options.subCode ?? 'xml';
+    this.duplicates = options.duplicates ?? 'store-new';
     registerDexcomPublisher(this, () => this.states);
   }
 
@@ -181,6 +197,11 @@ export class DexcomSimulator implements ProviderSimulator {
   register(endpoint: string, handler: DexcomPublisherHandler): this {
     this.publisherHandlers.set(endpoint, handler);
     return this;
+  }
+
+  /** The handler of one Publisher/* endpoint now (tests wrap it to fail one call among many). */
+  handler(endpoint: string): DexcomPublisherHandler | undefined {
+    return this.publisherHandlers.get(endpoint);
   }
 
   /** Ends every open session: the next call with one gets SessionNotValid. */
@@ -197,12 +218,17 @@ export class DexcomSimulator implements ProviderSimulator {
     return found;
   }
 
+  /** One line per demo account: the login, the server and the receiver serial uploads need. */
   describe(baseUrl: string): string[] {
-    return this.states.map(
-      ({ account }) =>
+    return this.states.map(({ account }) => {
+      const receiver = account.receiver
+        ? `receiver serial ${account.receiver}`
+        : 'no receiver (upload with --take-over-receiver and any serial)';
+      return (
         `dexcom ${account.region}: username ${account.username}, password ${account.password}, ` +
-        `account id ${account.accountId} (server ${baseUrl}/${account.region})`,
-    );
+        `account id ${account.accountId}, ${receiver} (server ${baseUrl}/${account.region})`
+      );
+    });
   }
 
   handle(request: SimRequest, context: SimContext): SimResponse {

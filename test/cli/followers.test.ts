@@ -35,7 +35,9 @@ describe('glucobridge followers', () => {
     ]);
     expect(invited.err).to.equal('');
     expect(invited.code).to.equal(0);
-    expect(invited.out).to.match(/^invited Grandma \(new contact [0-9a-f-]{36}\)/);
+    expect(invited.out).to.match(
+      /^invited Grandma at grandma@example\.org \(contact [0-9a-f-]{36}\); Dexcom e-mails the invitation\n$/,
+    );
     const alerts = (
       rig.sim.requests('CreateSubscriptionInvitation')[0]!.json as {
         AlertSettings: Record<string, { MinValue: number; MaxValue: number; IsEnabled: boolean }>;
@@ -74,8 +76,8 @@ describe('glucobridge followers', () => {
     const text = await run(['list']);
     expect(text.out).to.match(/^Grandma {2}invited, invite expires \S+ {2}\(contact [0-9a-f-]{36}\)\n$/);
 
-    const removed = await run(['remove', '--contact', String(list[0]!.contactId)]);
-    expect(removed).to.include({ code: 0, out: `removed contact ${String(list[0]!.contactId)}\n` });
+    const removed = await run(['remove', '--name', 'Grandma']);
+    expect(removed).to.include({ code: 0, out: `removed Grandma (contact ${String(list[0]!.contactId)})\n` });
     expect(JSON.parse((await run(['list', '--json'])).out)).to.deep.equal([]);
     expect((await run(['list'])).out).to.equal('no followers\n');
   });
@@ -88,14 +90,37 @@ describe('glucobridge followers', () => {
     expect(none.code).to.equal(2);
     expect(none.err).to.match(/^usage: followers needs list, invite or remove/);
     const noContact = await run(['remove']);
-    expect(noContact.err).to.match(/^usage: --contact is required/);
+    expect(noContact.err).to.match(/^usage: give --name or --contact/);
     expect(rig.sim.requests()).to.have.length(0);
   });
 
-  it('reports a removal of an unknown contact with its code and exit status 2', async () => {
-    const gone = await run(['remove', '--contact', '0a1e0c5a-0000-4d5e-8a6b-000000000000']);
-    expect(gone.code).to.equal(2);
-    expect(gone.err).to.match(/^CONFIG: Dexcom Publisher\/DeleteContact: InvalidArgument/);
-    expect(gone.err).not.to.include(US.password);
+  it('refuses to invite an existing contact at a new address, and sends nothing', async () => {
+    expect((await run(['invite', '--name', 'Mum', '--email', 'old@example.com'])).code).to.equal(0);
+    rig.sim.clearRequests();
+    const again = await run(['invite', '--name', 'Mum', '--email', 'new@example.com']);
+    expect(again.code).to.equal(2);
+    expect(again.out).to.equal('');
+    expect(again.err).to.match(
+      /^CONFIG: "Mum" is already a contact of this Dexcom account\nhint: .*remove the contact first and invite again, or choose another name\n$/,
+    );
+    expect(rig.sim.requests('CreateContact')).to.have.length(0);
+    expect(rig.sim.requests('CreateSubscriptionInvitation')).to.have.length(0);
+  });
+
+  it('NOT_FOUND naming the followers that exist when removing an unknown name, exit status 2', async () => {
+    await run(['invite', '--name', 'Dad', '--email', 'dad@example.com']);
+    await run(['invite', '--name', 'Grandma', '--email', 'grandma@example.com']);
+    for (const args of [
+      ['--name', 'Mum'],
+      ['--contact', '0a1e0c5a-0000-4d5e-8a6b-000000000000'],
+    ]) {
+      const gone = await run(['remove', ...args]);
+      expect(gone.code).to.equal(2);
+      expect(gone.err).to.equal(
+        `NOT_FOUND: "${args[1]!}" is not a contact of this Dexcom account\nhint: the contacts are: "Dad", "Grandma"\n`,
+      );
+      expect(gone.err).not.to.include(US.password);
+    }
+    expect(rig.sim.requests('DeleteContact')).to.have.length(0);
   });
 });

@@ -1,15 +1,23 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../../src/bridge/cli';
 import { OUS, US, startSim, type SimRig } from '../providers/dexcom/helpers';
 import { credentials, fakeIo } from './dexcom-cli';
 
 describe('glucobridge upload', () => {
   let rig: SimRig;
+  let dir: string;
+  /** Every run keeps its position in a file of its own, never in the working directory. */
+  const state = () => ['--state', join(dir, 'state.json')];
   beforeEach(async () => {
     rig = await startSim();
+    dir = mkdtempSync(join(tmpdir(), 'gb-upload-'));
   });
   afterEach(async () => {
     await rig.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('takes what `read --json` prints and uploads it to another account, which reads it back', async () => {
@@ -24,7 +32,10 @@ describe('glucobridge upload', () => {
     expect(source.length).to.be.within(11, 12);
 
     const upload = fakeIo(credentials(OUS), read.out());
-    const code = await main(['upload', '--serial', OUS.receiver!, '--server', rig.server(OUS)], upload);
+    const code = await main(
+      ['upload', '--serial', OUS.receiver!, '--server', rig.server(OUS), ...state()],
+      upload,
+    );
     expect(upload.err()).to.equal('');
     expect(code).to.equal(0);
     expect(upload.out()).to.match(
@@ -57,7 +68,9 @@ describe('glucobridge upload', () => {
     ];
     for (const [input, message] of cases) {
       const io = fakeIo(credentials(US), JSON.stringify(input));
-      expect(await main(['upload', '--serial', US.receiver!, '--server', rig.server(US)], io)).to.equal(2);
+      expect(
+        await main(['upload', '--serial', US.receiver!, '--server', rig.server(US), ...state()], io),
+      ).to.equal(2);
       expect(io.err())
         .to.match(/^CONFIG: /)
         .and.match(message);
@@ -69,16 +82,16 @@ describe('glucobridge upload', () => {
   it('takes the receiver over only with --take-over-receiver', async () => {
     const input = JSON.stringify([{ time: new Date(Date.now() - 60_000).toISOString(), mgdl: 120 }]);
     const refused = fakeIo(credentials(US), input);
-    expect(await main(['upload', '--serial', OUS.receiver!, '--server', rig.server(US)], refused)).to.equal(
-      2,
-    );
+    expect(
+      await main(['upload', '--serial', OUS.receiver!, '--server', rig.server(US), ...state()], refused),
+    ).to.equal(2);
     expect(refused.err())
       .to.match(/^CONFIG: /)
       .and.match(/hint: .*--take-over-receiver/);
     const allowed = fakeIo(credentials(US), input);
     expect(
       await main(
-        ['upload', '--serial', OUS.receiver!, '--server', rig.server(US), '--take-over-receiver'],
+        ['upload', '--serial', OUS.receiver!, '--server', rig.server(US), '--take-over-receiver', ...state()],
         allowed,
       ),
     ).to.equal(0);
@@ -88,7 +101,9 @@ describe('glucobridge upload', () => {
   it('exits 2 with the code and a hint, never a secret, when the password is wrong', async () => {
     const io = fakeIo({ ...credentials(US), GLUCOBRIDGE_PASSWORD: 'Wrong-Secret-42' }, '[]');
     io.readStdin = () => Promise.resolve(JSON.stringify([{ time: '2026-01-05T12:00:00Z', mgdl: 100 }]));
-    expect(await main(['upload', '--serial', US.receiver!, '--server', rig.server(US)], io)).to.equal(2);
+    expect(
+      await main(['upload', '--serial', US.receiver!, '--server', rig.server(US), ...state()], io),
+    ).to.equal(2);
     expect(io.err())
       .to.match(/^AUTH_INVALID: /)
       .and.match(/\nhint: .*region/);
@@ -104,11 +119,13 @@ describe('glucobridge upload', () => {
       ['[{"time":"2026-01-05T12:00:00Z","mgdl":100,"trend":"sideways"}]', /^CONFIG: readings: 0\.trend/],
     ] as const) {
       const io = fakeIo(credentials(US), stdin);
-      expect(await main(['upload', '--serial', 'SM1', '--server', rig.server(US)], io)).to.equal(2);
+      expect(await main(['upload', '--serial', 'SM1', '--server', rig.server(US), ...state()], io)).to.equal(
+        2,
+      );
       expect(io.err()).to.match(pattern);
     }
     const noSerial = fakeIo(credentials(US), '[]');
-    expect(await main(['upload', '--server', rig.server(US)], noSerial)).to.equal(2);
+    expect(await main(['upload', '--server', rig.server(US), ...state()], noSerial)).to.equal(2);
     expect(noSerial.err()).to.match(/^usage: --serial is required/);
     expect(rig.sim.requests()).to.have.length(0);
   });

@@ -216,4 +216,57 @@ describe('DexcomSimulator', () => {
     expect(lines[0]).to.include(`${rig.url}/dexcom/us`);
     for (const account of DEXCOM_DEMO_ACCOUNTS) expect(account.password).to.match(/not-a-real-password/);
   });
+
+  it('names each demo account’s receiver serial, which uploads need (issue 11)', async () => {
+    rig = await startSim();
+    const lines = rig.dexcom.describe(`${rig.url}/dexcom`);
+    DEXCOM_DEMO_ACCOUNTS.forEach((account, i) => {
+      expect(lines[i]).to.include(account.username);
+      if (account.receiver) expect(lines[i]).to.include(`receiver serial ${account.receiver}`);
+      else expect(lines[i]).to.include('no receiver (upload with --take-over-receiver');
+    });
+    expect(DEXCOM_DEMO_ACCOUNTS.filter((a) => a.receiver)).to.have.length(2);
+  });
+
+  describe('PostReceiverEgvRecords with a reading already stored', () => {
+    const egv = (ms: number) => ({ Trend: 4, ST: `/Date(${ms})/`, DT: `/Date(${ms})/`, Value: 120 });
+    const base = Math.floor(Date.now() / (5 * MINUTE)) * 5 * MINUTE - 30 * MINUTE;
+
+    async function postEgvs(body: unknown): Promise<HttpResponse> {
+      const client = rig.client({ serial: US.receiver! });
+      await client.call('Publisher/StartRemoteMonitoringSession', { query: { serialNumber: US.receiver! } });
+      try {
+        return await client.call('Publisher/PostReceiverEgvRecords', { body });
+      } catch (error) {
+        return { status: 500, json: { Code: (error as { vendorCode?: string }).vendorCode } } as HttpResponse;
+      } finally {
+        await client.close();
+      }
+    }
+
+    it('store-new (default): stores the new ones of a mixed batch; nothing new is DuplicateEgvPosted', async () => {
+      rig = await startSim();
+      const body = (times: number[]) => ({ SN: US.receiver, Egvs: times.map(egv), TA: -5 });
+      expect((await postEgvs(body([base]))).status).to.equal(200);
+      expect((await postEgvs(body([base, base + 5 * MINUTE]))).status).to.equal(200);
+      expect((await postEgvs(body([base, base + 5 * MINUTE]))).json).to.deep.equal({
+        Code: 'DuplicateEgvPosted',
+      });
+      const state = rig.dexcom.state(US.username);
+      expect([...state.uploads.keys()]).to.deep.equal([base, base + 5 * MINUTE]);
+      expect(state.egvsPosted).to.equal(5);
+    });
+
+    it('refuse-batch: refuses a batch holding any stored reading, and stores none of it', async () => {
+      rig = await startSim({ duplicates: 'refuse-batch' });
+      const body = (times: number[]) => ({ SN: US.receiver, Egvs: times.map(egv), TA: -5 });
+      expect((await postEgvs(body([base]))).status).to.equal(200);
+      expect((await postEgvs(body([base, base + 5 * MINUTE]))).json).to.deep.equal({
+        Code: 'DuplicateEgvPosted',
+      });
+      expect([...rig.dexcom.state(US.username).uploads.keys()]).to.deep.equal([base]);
+      expect((await postEgvs(body([base + 5 * MINUTE]))).status).to.equal(200);
+      expect(rig.dexcom.state(US.username).egvsPosted).to.equal(4);
+    });
+  });
 });

@@ -6,8 +6,11 @@ import { parseOptions, UsageError, type CliIo } from './io';
 export const FOLLOWERS_USAGE = `glucobridge followers list [--json]
 glucobridge followers invite --name NAME --email ADDRESS [--display-name N] [--low 70] [--high 200]
                              [--urgent-low 55] [--no-data]
-glucobridge followers remove --contact CONTACT_ID
-  every form takes [--region us|ous|jp | --server URL]; credentials from GLUCOBRIDGE_USERNAME,
+glucobridge followers remove --name NAME | --contact CONTACT_ID
+  invite: NAME must not be a contact yet (Dexcom would invite the address that contact was created
+    with): remove it first, or choose another name
+  remove: the follower's name as \`followers list\` shows it (or its contact id)
+  every form takes [--region us|ous|jp] [--server URL]; credentials from GLUCOBRIDGE_USERNAME,
   GLUCOBRIDGE_PASSWORD (or GLUCOBRIDGE_ACCOUNT_ID)
 `;
 
@@ -37,22 +40,20 @@ export async function followersCommand(argv: string[], io: CliIo): Promise<numbe
   if (action === undefined || extra.length > 0 || !['list', 'invite', 'remove'].includes(action)) {
     throw new UsageError(`followers needs list, invite or remove\n${FOLLOWERS_USAGE}`);
   }
-  if (values.region !== undefined && values.server !== undefined) {
-    throw new UsageError('give --region or --server, not both');
-  }
   const invite = action === 'invite' ? inviteOptions(values) : undefined;
-  if (action === 'remove' && !values.contact)
-    throw new UsageError(`--contact is required\n${FOLLOWERS_USAGE}`);
+  if (action === 'remove' && !values.contact === !values.name)
+    throw new UsageError(`give --name or --contact\n${FOLLOWERS_USAGE}`);
   const client = new DexcomClient(dexcomConfigFromCli(values, io.env));
   const followers = new DexcomFollowers(client);
   try {
     if (invite) {
       const result = await followers.invite(invite);
-      const how = result.reusedContact ? 'existing contact' : 'new contact';
-      io.stdout(`invited ${invite.name} (${how} ${result.contactId}); Dexcom e-mails the invitation\n`);
+      io.stdout(
+        `invited ${invite.name} at ${invite.email} (contact ${result.contactId}); Dexcom e-mails the invitation\n`,
+      );
     } else if (action === 'remove') {
-      await followers.remove(values.contact ?? '');
-      io.stdout(`removed contact ${values.contact ?? ''}\n`);
+      const removed = await followers.remove(values.contact ?? values.name ?? '');
+      io.stdout(`removed ${removed.contactName} (contact ${removed.contactId})\n`);
     } else {
       const list = await followers.list();
       io.stdout(values.json ? `${JSON.stringify(list.map(followerJson), null, 2)}\n` : table(list));

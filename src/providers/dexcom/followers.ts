@@ -76,8 +76,6 @@ export interface InviteResult {
   contactId: string;
   /** What CreateSubscriptionInvitation answered (the invitation's id). */
   invitationId: string;
-  /** The contact existed already and was reused. */
-  reusedContact: boolean;
 }
 
 const EMAIL =
@@ -108,7 +106,13 @@ export class DexcomFollowers {
     return booleanAnswer(response, `Dexcom ${ENDPOINTS.contactExists}`);
   }
 
-  /** Invites someone; a contact of the same name is reused instead of created twice. */
+  /**
+   * Invites someone: creates the contact (name and e-mail address), then the invitation with its
+   * alert settings; Dexcom e-mails it. A name that is already a contact is refused (CONFIG) before
+   * anything is sent: Dexcom would send the invitation to the address that contact was created with,
+   * which it never shows, so a new address given here would silently not be used. A contact created
+   * here whose invitation then fails is deleted again, so trying again starts clean.
+   */
   async invite(options: InviteOptions): Promise<InviteResult> {
     const contactName = checkName(options.name, 'contact name');
     const email = checkEmail(options.email);
@@ -119,38 +123,78 @@ export class DexcomFollowers {
     }
     const AlertSettings = mergeAlerts(options.alerts);
 
-    let contactId: string | undefined;
-    if (await this.contactExists(contactName)) {
-      contactId = (await this.list()).find((f) => f.contactName === contactName)?.contactId;
-    }
-    const reusedContact = contactId !== undefined;
-    if (contactId === undefined) {
-      const created = await this.client.call(ENDPOINTS.createContact, {
-        query: { contactName, emailAddress: email },
-        retry: false,
+    const existing = (await this.list()).find((f) => sameName(f.contactName, contactName));
+    if (existing || (await this.contactExists(contactName))) {
+      const name = existing?.contactName ?? contactName;
+      throw new CgmError('CONFIG', `"${name}" is already a contact of this Dexcom account`, {
+        hint:
+          `Dexcom sends invitations to the address "${name}" was created with (it never shows which), ` +
+          'not to the one given now: remove the contact first and invite again, or choose another name',
+        detail: { contact: name },
       });
-      contactId = textAnswer(created, `Dexcom ${ENDPOINTS.createContact}`);
-      this.client.redactor.add(email);
     }
-    const invitation = await this.client.call(ENDPOINTS.createInvitation, {
-      query: { contactId },
-      body: { AlertSettings, Permissions: permissions, DisplayName: displayName },
+    const created = await this.client.call(ENDPOINTS.createContact, {
+      query: { contactName, emailAddress: email },
       retry: false,
     });
-    return {
-      contactId,
-      invitationId: textAnswer(invitation, `Dexcom ${ENDPOINTS.createInvitation}`),
-      reusedContact,
-    };
+    const contactId = textAnswer(created, `Dexcom ${ENDPOINTS.createContact}`);
+    this.client.redactor.add(email);
+    try {
+      const invitation = await this.client.call(ENDPOINTS.createInvitation, {
+        query: { contactId },
+        body: { AlertSettings, Permissions: permissions, DisplayName: displayName },
+        retry: false,
+      });
+      return { contactId, invitationId: textAnswer(invitation, `Dexcom ${ENDPOINTS.createInvitation}`) };
+    } catch (error) {
+      // Without its invitation the new contact would block the next attempt under this name.
+      await this.delete(contactId).catch(() => undefined);
+      throw error;
+    }
   }
 
-  async remove(contactId: string): Promise<void> {
-    const id = contactId.trim();
-    if (!CONTACT_ID.test(id)) {
-      throw new CgmError('CONFIG', 'a contact id is letters, digits and dashes (see `followers list`)');
+  /**
+   * Removes a follower (the contact and its invitation or subscription), named by contact name (exact,
+   * else one case-insensitive match) or contact id. One that does not exist is NOT_FOUND naming the
+   * contacts that do; nothing is deleted then.
+   */
+  async remove(nameOrId: string): Promise<Follower> {
+    const wanted = nameOrId.trim();
+    if (wanted === '') throw new CgmError('CONFIG', 'name the follower to remove (its name or contact id)');
+    const list = await this.list();
+    const byId = list.filter((f) => f.contactId === wanted);
+    const exact = list.filter((f) => f.contactName === wanted);
+    const loose = list.filter((f) => sameName(f.contactName, wanted));
+    const found = byId.length === 1 ? byId : exact.length > 0 ? exact : loose;
+    if (found.length !== 1) {
+      const names = list.map((f) => `"${f.contactName}"`).join(', ');
+      const why = found.length > 1 ? 'is more than one contact' : 'is not a contact of this Dexcom account';
+      throw new CgmError('NOT_FOUND', `"${wanted}" ${why}`, {
+        hint:
+          list.length === 0
+            ? 'this account has no followers or contacts'
+            : found.length > 1
+              ? `give the contact id instead (contacts: ${names})`
+              : `the contacts are: ${names}`,
+        detail: { contacts: list.map((f) => f.contactName).join('\n') },
+      });
     }
-    await this.client.call(ENDPOINTS.deleteContact, { query: { contactId: id } });
+    const follower = found[0]!;
+    await this.delete(follower.contactId);
+    return follower;
   }
+
+  private async delete(contactId: string): Promise<void> {
+    if (!CONTACT_ID.test(contactId)) {
+      throw new CgmError('PROTOCOL', 'Dexcom gave a contact id that is not letters, digits and dashes');
+    }
+    await this.client.call(ENDPOINTS.deleteContact, { query: { contactId }, retry: false });
+  }
+}
+
+/** Contact names compared as a person would: case and surrounding spaces do not make another name. */
+function sameName(a: string, b: string): boolean {
+  return a.trim().toLocaleLowerCase() === b.trim().toLocaleLowerCase();
 }
 
 function toFollower(record: SubscriptionRecord): Follower {

@@ -68,7 +68,6 @@ describe('DexcomFollowers', () => {
         displayName: 'Alex',
         alerts: { LowAlert: { MaxValue: 80, IsEnabled: true } },
       });
-      expect(result.reusedContact).to.equal(false);
       const exists = rig.sim.requests('DoesContactExistByName')[0]!;
       expect(exists.query).to.deep.include({ contactName: 'Grandma' });
       const create = rig.sim.requests('CreateContact')[0]!;
@@ -96,7 +95,7 @@ describe('DexcomFollowers', () => {
       );
     });
 
-    it('lists, reuses an existing contact name and removes', async () => {
+    it('lists, checks a name, and removes by name or contact id', async () => {
       const followers = new DexcomFollowers(rig.client());
       const first = await followers.invite({ name: 'Dad', email: 'dad@example.com' });
       const list = await followers.list();
@@ -114,16 +113,86 @@ describe('DexcomFollowers', () => {
       expect(await followers.contactExists('Dad')).to.equal(true);
       expect(await followers.contactExists('Mum')).to.equal(false);
 
-      const again = await followers.invite({ name: 'Dad', email: 'dad@example.com' });
-      expect(again).to.include({ contactId: first.contactId, reusedContact: true });
-      expect(rig.sim.requests('CreateContact')).to.have.length(1);
-      expect(rig.sim.requests('CreateSubscriptionInvitation')).to.have.length(2);
-
-      await followers.remove(first.contactId);
+      const removed = await followers.remove('dad');
+      expect(removed).to.include({ contactId: first.contactId, contactName: 'Dad' });
       expect(rig.sim.requests('DeleteContact')[0]!.query).to.deep.include({ contactId: first.contactId });
       expect(await followers.list()).to.deep.equal([]);
-      const gone = (await rejection(followers.remove(first.contactId))) as CgmError;
-      expect([gone.code, gone.vendorCode]).to.deep.equal(['CONFIG', 'InvalidArgument']);
+      const second = await followers.invite({ name: 'Dad', email: 'dad@example.com' });
+      expect((await followers.remove(second.contactId)).contactName).to.equal('Dad');
+      expect(rig.sim.requests('DeleteContact')).to.have.length(2);
+    });
+
+    it('never invites an existing contact: a new address for "Mum" is refused, nothing is sent to the old one', async () => {
+      const followers = new DexcomFollowers(rig.client());
+      await followers.invite({ name: 'Mum', email: 'old@example.com' });
+      rig.sim.clearRequests();
+      for (const name of ['Mum', ' mum ']) {
+        const error = (await rejection(followers.invite({ name, email: 'new@example.com' }))) as CgmError;
+        expect(error.code).to.equal('CONFIG');
+        expect(error.message).to.equal('"Mum" is already a contact of this Dexcom account');
+        expect(error.hint)
+          .to.match(/remove the contact first/)
+          .and.match(/another name/);
+        expect(JSON.stringify(error)).not.to.include('old@example.com');
+      }
+      expect(rig.sim.requests('CreateContact')).to.have.length(0);
+      expect(rig.sim.requests('CreateSubscriptionInvitation')).to.have.length(0);
+      const contacts = [...rig.dexcom.state('demo-alex').contacts.values()];
+      expect(contacts.map((c) => [c.name, c.email])).to.deep.equal([['Mum', 'old@example.com']]);
+      // Removed first, the new address is the one invited.
+      await followers.remove('Mum');
+      await followers.invite({ name: 'Mum', email: 'new@example.com' });
+      const now = [...rig.dexcom.state('demo-alex').contacts.values()];
+      expect(now.map((c) => [c.name, c.email, c.invitation !== undefined])).to.deep.equal([
+        ['Mum', 'new@example.com', true],
+      ]);
+    });
+
+    it('a contact known only by name (not in the list) is refused too', async () => {
+      const followers = new DexcomFollowers(rig.client());
+      rig.dexcom.state('demo-alex').contacts.set('c-1', {
+        contactId: 'c-1',
+        name: 'Grandpa',
+        email: 'grandpa@example.com',
+        created: Date.now(),
+        modified: Date.now(),
+      });
+      rig.dexcom.register('Publisher/ListPublisherAccountSubscriptions', () => ({ status: 200, body: [] }));
+      const error = (await rejection(
+        followers.invite({ name: 'Grandpa', email: 'new@example.com' }),
+      )) as CgmError;
+      expect(error.code).to.equal('CONFIG');
+      expect(rig.sim.requests('CreateContact')).to.have.length(0);
+    });
+
+    it('removes a contact it created when the invitation then fails, so a retry starts clean', async () => {
+      const followers = new DexcomFollowers(rig.client());
+      rig.sim.faults.add({ kind: 'status', status: 503, path: 'CreateSubscriptionInvitation', times: 1 });
+      const error = (await rejection(
+        followers.invite({ name: 'Aunt', email: 'aunt@example.com' }),
+      )) as CgmError;
+      expect(error.code).to.equal('SERVER');
+      expect(rig.sim.requests('DeleteContact')).to.have.length(1);
+      expect(rig.dexcom.state('demo-alex').contacts.size).to.equal(0);
+      await followers.invite({ name: 'Aunt', email: 'aunt@example.com' });
+      expect((await followers.list()).map((f) => f.contactName)).to.deep.equal(['Aunt']);
+    });
+
+    it('NOT_FOUND for removing an unknown name, naming the contacts that exist; nothing deleted', async () => {
+      const followers = new DexcomFollowers(rig.client());
+      expect(((await rejection(followers.remove('Mum'))) as CgmError).hint).to.equal(
+        'this account has no followers or contacts',
+      );
+      await followers.invite({ name: 'Dad', email: 'dad@example.com' });
+      await followers.invite({ name: 'Grandma', email: 'grandma@example.com' });
+      for (const unknown of ['Mum', '0a1e0c5a-0000-4d5e-8a6b-000000000000']) {
+        const error = (await rejection(followers.remove(unknown))) as CgmError;
+        expect(error.code).to.equal('NOT_FOUND');
+        expect(error.message).to.equal(`"${unknown}" is not a contact of this Dexcom account`);
+        expect(error.hint).to.equal('the contacts are: "Dad", "Grandma"');
+      }
+      expect(rig.sim.requests('DeleteContact')).to.have.length(0);
+      expect(await followers.list()).to.have.length(2);
     });
 
     it('refuses invalid e-mail addresses, names and alert values before any request', async () => {
@@ -141,7 +210,7 @@ describe('DexcomFollowers', () => {
           alerts: { LowAlert: { AlarmDelay: '30 min' } },
         }),
         followers.contactExists(''),
-        followers.remove('bad id?'),
+        followers.remove('  '),
       ];
       for (const attempt of attempts)
         expect(((await rejection(attempt)) as CgmError).code).to.equal('CONFIG');

@@ -166,7 +166,7 @@ describe('DexcomPublisher against the simulator', () => {
       { time: new Date(base), mgdl: 20.4, trend: 'fortyFiveDown' },
       { time: new Date(base + 2 * STEP), mgdl: 112 },
     ]);
-    expect(result).to.include({ sent: 3, skipped: 0, batches: 1 });
+    expect(result).to.include({ uploaded: 3, skipped: 0, batches: 1 });
     // MonitoringSessionNotActive → StartRemoteMonitoringSession once → the same batch again.
     expect(rig.sim.requests('StartRemoteMonitoringSession')).to.have.length(1);
     const bodies = posted(rig);
@@ -229,18 +229,18 @@ describe('DexcomPublisher against the simulator', () => {
     await first.upload(readings.slice(0, 4));
     rig.sim.clearRequests();
     const again = await first.upload(readings);
-    expect(again).to.include({ sent: 2, skipped: 4 });
+    expect(again).to.include({ uploaded: 2, skipped: 4 });
     expect(posted(rig).flatMap((b) => b.Egvs)).to.have.length(2);
     expect(progress).to.deep.equal([readings[3]!.time.getTime(), readings[5]!.time.getTime()]);
     // A new publisher that does not know what was sent: Dexcom says duplicate, and that is fine.
     rig.sim.clearRequests();
     const fresh = new DexcomPublisher(rig.client({ serial: SERIAL }));
-    expect(await fresh.upload(readings)).to.include({ sent: 6 });
+    expect(await fresh.upload(readings)).to.include({ uploaded: 6 });
     expect(posted(rig)).to.have.length(1);
     // Restored progress: nothing at or before the last uploaded reading is sent.
     rig.sim.clearRequests();
     const restored = new DexcomPublisher(rig.client({ serial: SERIAL }), { lastUploaded: readings[5]!.time });
-    expect(await restored.upload(readings)).to.include({ sent: 0, skipped: 6 });
+    expect(await restored.upload(readings)).to.include({ uploaded: 0, skipped: 6 });
     expect(rig.sim.requests()).to.have.length(0);
   });
 
@@ -260,7 +260,7 @@ describe('DexcomPublisher against the simulator', () => {
     expect(publisher.pendingCount).to.equal(4);
     rig.sim.clearRequests();
     const result = await publisher.upload(readings.slice(6));
-    expect(result).to.include({ sent: 8, batches: 2 });
+    expect(result).to.include({ uploaded: 8, batches: 2 });
     const times = posted(rig).flatMap((b) => b.Egvs.map((e) => e.ST));
     expect(times).to.deep.equal(readings.slice(2).map((r) => `/Date(${r.time.getTime()})/`));
   });
@@ -275,7 +275,7 @@ describe('DexcomPublisher against the simulator', () => {
     expect(error.code).to.equal('NETWORK');
     expect(publisher.pendingCount).to.equal(100);
     const result = await publisher.upload(readings);
-    expect(result).to.include({ sent: 188, skipped: 100 });
+    expect(result).to.include({ uploaded: 188, skipped: 100 });
     expect(result.lastUploaded!.getTime()).to.equal(readings[287]!.time.getTime());
     // 2 + 1 batches, the session start and its retry, 3 dead attempts, then 4 batches.
     expect(rig.sim.requests(POST).length).to.be.at.least(9);
