@@ -48,7 +48,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
     clock?.restore();
     clock = undefined;
     await sim.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
 
   function dexcomConfig(password = SAM.password): SourceConfig {
