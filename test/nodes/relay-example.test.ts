@@ -123,7 +123,7 @@ describe('examples/Relay LibreLinkUp to Dexcom Share.json for 30 simulated minut
     const outcome = results.map((m) => m.payload as { uploaded: number; skipped: number });
     expect(outcome.reduce((n, r) => n + r.uploaded + r.skipped, 0)).to.equal(relayed.length);
     const uploaded = outcome.reduce((n, r) => n + r.uploaded, 0);
-    expect(uploaded).to.be.within(6, 7);
+    expect(uploaded).to.be.within(5, 7);
 
     // The follower's view: Dexcom's read endpoint, as the Follow app and `glucobridge read` use it.
     const follower = new DexcomClient(
@@ -140,8 +140,11 @@ describe('examples/Relay LibreLinkUp to Dexcom Share.json for 30 simulated minut
     const history = await drive(clock, follower.history({ minutes: 60 }), { stepMs: 100, realMs: 2 });
     await follower.close();
     expect(history).to.have.length(uploaded);
+    // Never closer than 4 min 45 s; 5 minutes when the poller saw every minute's value, 6 when it saw the
+    // next one a minute late (LibreLinkUp keeps only the newest minute value: a missed one is gone).
     const gaps = history.slice(1).map((r, i) => r.time.getTime() - history[i]!.time.getTime());
-    expect(gaps).to.deep.equal(gaps.map(() => 5 * MINUTE));
+    for (const gap of gaps) expect(gap).to.be.oneOf([5 * MINUTE, 6 * MINUTE]);
+    expect(gaps.filter((gap) => gap === 5 * MINUTE).length).to.be.at.least(gaps.length - 2);
     // Each at the instant LibreLinkUp gave it, with its value.
     const byTime = new Map(
       relayed.map((m) => [Date.parse((m.reading as { time: string }).time), m.reading as { mgdl: number }]),
