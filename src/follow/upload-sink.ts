@@ -82,7 +82,8 @@ export class NightscoutSink extends EventEmitter<NightscoutSinkEvents> {
   }
 
   stats(): NightscoutSinkStats {
-    if (this.uploader) return { ...this.uploader.stats(), ready: true };
+    // The sink's problem: cleared as soon as the site accepts a reading (the uploader's own a moment later).
+    if (this.uploader) return { ...this.uploader.stats(), problem: this.problemOf, ready: true };
     return {
       queued: this.held.length,
       dropped: 0,
