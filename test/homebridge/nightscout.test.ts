@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { STATE_FILE } from '../../homebridge/settings';
 import { parsePlatformConfig } from '../../homebridge/config';
 import { siteSubjectId } from '../../src/providers/nightscout/client';
-import { demoSite, readToken, uploadToken } from '../providers/nightscout/helpers';
+import { demoSite, readToken } from '../providers/nightscout/helpers';
 import { launch, realSleep, SAM, startRig, type Host, type Rig } from './helpers';
 
 describe('Homebridge platform with Nightscout (real HomebridgeAPI, simulated sites)', () => {

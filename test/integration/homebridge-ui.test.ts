@@ -305,10 +305,10 @@ describe('the Homebridge UI settings form in chromium', function () {
         // half written
       }
     }
-    expect(block!.accounts[0]).to.deep.equal({
+    expect(block.accounts[0]).to.deep.equal({
       ...ACCOUNTS[0],
       nightscout: { server: 'https://emma.example.org', token: 'uploader-emma-0001' },
     });
-    expect(block!.accounts[2]).to.deep.equal(ACCOUNTS[2]);
+    expect(block.accounts[2]).to.deep.equal(ACCOUNTS[2]);
   });
 });

@@ -138,7 +138,10 @@ describe('cgm-nightscout: uploads what it receives', () => {
   const relayCredentials = (extra: Record<string, string> = {}) => ({
     ns: { server: clouds.site('relay'), token: uploadToken('relay'), ...extra },
   });
-  const load = (node = uploader(), credentials = relayCredentials()) =>
+  const load = (
+    node = uploader(),
+    credentials: Record<string, Record<string, string>> = relayCredentials(),
+  ) =>
     helper.load(ALL_NODES, dexcomFlow(clouds.dexcomServer, [node]), {
       ...dexcomCredentials(),
       ...credentials,
@@ -227,7 +230,8 @@ describe('cgm-nightscout: uploads what it receives', () => {
       shape: 'ring',
       text: 'SERVER · cgm-nightscout.status.waiting',
     });
-    expect(clouds.sim.requests('/relay/').length).to.be.within(4, 12);
+    // Backoff from 5 s to 5 min with jitter: a dozen tries in 20 minutes, not one a second.
+    expect(clouds.sim.requests('/relay/').length).to.be.within(5, 16);
     expect(uploaded()).to.deep.equal([]);
 
     clouds.sim.faults.clear();
