@@ -1,4 +1,5 @@
 import type { AccountStore } from '../src/follow/account-state';
+import { AccountDestinations } from '../src/follow/destinations';
 import { AccountFollower } from '../src/follow/follower';
 import type { SubjectState } from '../src/follow/subject-state';
 import type { SourceConfig } from '../src/config';
@@ -34,6 +35,8 @@ export interface AccountHost {
  */
 export class HomebridgeAccount {
   readonly follower: AccountFollower;
+  /** The account's Nightscout site, when it has a `nightscout` block. */
+  readonly destinations: AccountDestinations | undefined;
   private readonly views = new Map<string, SubjectView>();
   private pruned = false;
 
@@ -51,7 +54,11 @@ export class HomebridgeAccount {
       logger,
       staleMinutes: entry.staleMinutes,
     });
+    // HomeKit and MQTT first: the uploads are handed their readings after they are shown.
     this.wire();
+    this.destinations = entry.nightscout
+      ? new AccountDestinations({ follower: this.follower, nightscout: entry.nightscout, store, logger })
+      : undefined;
   }
 
   /** The first attempt to find the people; later ones run on their own. Resolves true once they are known. */
@@ -61,8 +68,8 @@ export class HomebridgeAccount {
     return this.follower.ready;
   }
 
-  stop(): Promise<void> {
-    return this.follower.stop();
+  async stop(): Promise<void> {
+    await Promise.all([this.follower.stop(), this.destinations?.stop()]);
   }
 
   private wire(): void {

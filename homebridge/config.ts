@@ -3,14 +3,17 @@ import {
   DEFAULT_THRESHOLDS,
   describeIssues,
   displayOverridesSchema,
+  nightscoutDestinationSchema,
   sourceConfigSchema,
   staleMinutesSchema,
   thresholdsSchema,
   unitsSchema,
+  type NightscoutDestination,
   type SourceConfig,
   type Thresholds,
 } from '../src/config';
 import { accountKey } from '../src/follow/account-key';
+import { describeDestinationProblem, destinationProblem } from '../src/follow/destinations';
 import { mqttSettingsSchema, type MqttSettings as BaseMqttSettings } from '../src/mqtt/settings';
 import type { GlucoseUnit, ProviderId } from '../src/model/reading';
 
@@ -52,6 +55,8 @@ export interface AccountEntry {
   thresholds: Thresholds;
   staleMinutes: number;
   config?: SourceConfig;
+  /** Every reading of the account's person is also uploaded to this Nightscout site. */
+  nightscout?: NightscoutDestination;
   error?: string;
 }
 
@@ -108,6 +113,8 @@ function parseAccount(raw: unknown, index: number, defaults: PlatformSettings): 
     return { ...base, error: errors.join('\n') };
   }
   const own = overrides.data;
+  const destination = parseDestination(fields.nightscout, source.data, `accounts[${index}]`);
+  if (typeof destination === 'string') return { ...base, error: destination };
   return {
     ...base,
     provider: source.data.provider,
@@ -115,7 +122,26 @@ function parseAccount(raw: unknown, index: number, defaults: PlatformSettings): 
     thresholds: own.thresholds ?? defaults.thresholds,
     staleMinutes: own.staleMinutes ?? defaults.staleMinutes,
     config: source.data,
+    ...(destination ? { nightscout: destination } : {}),
   };
+}
+
+/**
+ * The account's optional `nightscout` block (upload every reading to a site): the destination, nothing
+ * when the form left it empty, or why it is not valid.
+ */
+function parseDestination(
+  raw: unknown,
+  source: SourceConfig,
+  where: string,
+): NightscoutDestination | string | undefined {
+  const fields = isRecord(raw) ? withoutBlanks(raw) : raw;
+  // The form saves an untouched block as {} or with only the API chosen.
+  if (fields === undefined || (isRecord(fields) && fields.server === undefined)) return undefined;
+  const parsed = nightscoutDestinationSchema.safeParse(fields);
+  if (!parsed.success) return describeIssues(parsed.error, `${where}.nightscout`);
+  const problem = destinationProblem(parsed.data, source);
+  return problem ? describeDestinationProblem(problem, where) : parsed.data;
 }
 
 /** Forms save cleared fields as empty strings; to the core that is "not set", not an empty value. */
@@ -126,7 +152,9 @@ function withoutBlanks(fields: Record<string, unknown>): Record<string, unknown>
 }
 
 function knownProvider(value: unknown): ProviderId | undefined {
-  return value === 'dexcom' || value === 'librelinkup' || value === 'vitadock' ? value : undefined;
+  return value === 'dexcom' || value === 'librelinkup' || value === 'nightscout' || value === 'vitadock'
+    ? value
+    : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

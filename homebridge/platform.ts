@@ -280,7 +280,7 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
 
 /**
  * What an accessory's uuid is made from. A LibreLinkUp account follows patients with ids of their own;
- * a Dexcom or VitaDock account is its own subject, so its login (hashed) keeps the uuid when the name
+ * a Dexcom, Nightscout or VitaDock account is its own subject, so its login (hashed) keeps the uuid when the name
  * or region changes: a new uuid would cost the user their rooms and automations.
  */
 export function uuidSeed(provider: ProviderId, accountKey: string, subjectId: string): string {
@@ -293,7 +293,10 @@ function isGlucoseContext(value: unknown): value is GlucoseContext {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<Record<keyof GlucoseContext, unknown>>;
   return (
-    (v.provider === 'dexcom' || v.provider === 'librelinkup' || v.provider === 'vitadock') &&
+    (v.provider === 'dexcom' ||
+      v.provider === 'librelinkup' ||
+      v.provider === 'nightscout' ||
+      v.provider === 'vitadock') &&
     typeof v.accountKey === 'string' &&
     typeof v.subjectKey === 'string'
   );

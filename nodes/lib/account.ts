@@ -28,6 +28,8 @@ export interface AccountProps {
   takeOverReceiver?: boolean;
   /** VitaDock: the path of the optional push endpoint in the flow's HTTP space. */
   pushPath?: string;
+  /** Nightscout: the API, `v1` (default) or `v3`. */
+  api?: 'v1' | 'v3';
   /** Per-request timeout (ms); not in the dialog, for tests and unusual networks. */
   timeoutMs?: number;
 }
@@ -41,6 +43,9 @@ export interface AccountCredentials {
   consumerSecret?: string;
   accessToken?: string;
   accessSecret?: string;
+  /** Nightscout: an access token of the site, or its API secret. */
+  token?: string;
+  apiSecret?: string;
 }
 
 export const CREDENTIAL_TYPES = {
@@ -51,12 +56,14 @@ export const CREDENTIAL_TYPES = {
   consumerSecret: { type: 'password' },
   accessToken: { type: 'password' },
   accessSecret: { type: 'password' },
+  token: { type: 'password' },
+  apiSecret: { type: 'password' },
 } as const;
 
 const propsSchema = z.object({
   name: z.string().optional(),
-  provider: z.enum(['dexcom', 'librelinkup', 'vitadock'], {
-    error: 'provider must be dexcom, librelinkup or vitadock',
+  provider: z.enum(['dexcom', 'librelinkup', 'nightscout', 'vitadock'], {
+    error: 'provider must be dexcom, librelinkup, nightscout or vitadock',
   }),
   region: z.string().optional(),
   server: z.string().optional(),
@@ -66,6 +73,11 @@ const propsSchema = z.object({
   serial: z.string().optional(),
   takeOverReceiver: z.boolean().optional(),
   pushPath: z.string().optional(),
+  // A dialog saved before Nightscout existed has no `api`; an empty one means the default.
+  api: z
+    .enum(['v1', 'v3', ''])
+    .optional()
+    .transform((api) => (api === '' ? undefined : api)),
   timeoutMs: z.number().optional(),
 });
 
@@ -113,8 +125,15 @@ export function sourceConfig(props: AccountProps, creds: AccountCredentials): So
         acceptTerms: props.acceptTerms === true,
       };
     case 'nightscout':
-      // The token/API secret fields of the dialog come with the host wiring (issue 10).
-      return { provider: 'nightscout', ...common, server: text(props.server) ?? '' };
+      // A readable site needs neither secret; the site's address is required.
+      return {
+        provider: 'nightscout',
+        ...common,
+        server: text(props.server) ?? '',
+        token: text(creds.token),
+        apiSecret: text(creds.apiSecret),
+        ...(props.api ? { api: props.api } : {}),
+      };
     case 'vitadock':
       return {
         provider: 'vitadock',

@@ -1,3 +1,4 @@
+import { AccountDestinations } from '../follow/destinations';
 import { AccountFollower } from '../follow/follower';
 import type { AccountStore } from '../follow/account-state';
 import type { SubjectState } from '../follow/subject-state';
@@ -18,6 +19,8 @@ export interface AccountEvents {
  */
 export class BridgeAccount {
   readonly follower: AccountFollower;
+  /** The account's Nightscout site, when it has a `nightscout` block. */
+  readonly destinations: AccountDestinations | undefined;
 
   constructor(
     readonly config: AccountConfig,
@@ -38,7 +41,17 @@ export class BridgeAccount {
       measurements: true,
       clientOptions,
     });
+    // MQTT first: the uploads are handed their readings after it has published them.
     this.wire();
+    this.destinations = config.nightscout
+      ? new AccountDestinations({
+          follower: this.follower,
+          nightscout: config.nightscout,
+          store,
+          logger,
+          ...(clientOptions.transport ? { transport: clientOptions.transport } : {}),
+        })
+      : undefined;
   }
 
   /** The topic keys (slugs) of the people this account publishes. */
@@ -51,8 +64,8 @@ export class BridgeAccount {
     return this.follower.start();
   }
 
-  stop(): Promise<void> {
-    return this.follower.stop();
+  async stop(): Promise<void> {
+    await Promise.all([this.follower.stop(), this.destinations?.stop()]);
   }
 
   private wire(): void {

@@ -4,13 +4,16 @@ import {
   DEFAULT_THRESHOLDS,
   describeIssues,
   displayOverridesSchema,
+  nightscoutDestinationSchema,
   sourceConfigSchema,
   staleMinutesSchema,
   thresholdsSchema,
   unitsSchema,
+  type NightscoutDestination,
   type SourceConfig,
   type Thresholds,
 } from '../config';
+import { describeDestinationProblem, destinationProblem } from '../follow/destinations';
 import { jsonShapeProblem, type JsonLimits } from '../http/json-limits';
 import { mqttSettingsSchema } from '../mqtt/settings';
 import { subjectSlug } from '../mqtt/subject';
@@ -52,6 +55,8 @@ export interface AccountConfig {
   units: GlucoseUnit;
   thresholds: Thresholds;
   staleMinutes: number;
+  /** Every reading of this account's person is also uploaded to this Nightscout site. */
+  nightscout?: NightscoutDestination;
 }
 
 export interface BridgeConfig {
@@ -117,15 +122,23 @@ export function parseBridgeConfig(raw: unknown, env: NodeJS.ProcessEnv = process
       );
     }
     slugs.set(slug, { name, where });
-    const { units: _u, thresholds: _t, staleMinutes: _s, ...rest } = account as Record<string, unknown>;
+    const {
+      units: _u,
+      thresholds: _t,
+      staleMinutes: _s,
+      nightscout: destination,
+      ...rest
+    } = account as Record<string, unknown>;
     const source = sourceConfigSchema.safeParse(rest);
     if (!source.success) throw configError(describeIssues(source.error, where));
+    const nightscout = parseDestination(destination, source.data, where);
     return {
       source: source.data,
       name,
       units: units ?? config.units,
       thresholds: thresholds ?? config.thresholds,
       staleMinutes: staleMinutes ?? config.staleMinutes,
+      ...(nightscout ? { nightscout } : {}),
     };
   });
   const mqtt = { ...config.mqtt };
@@ -173,6 +186,20 @@ export function loadBridgeConfig(file: string, env: NodeJS.ProcessEnv = process.
     throw configError(`${file}: is not valid JSON${line === undefined ? '' : ` (look at line ${line})`}`);
   }
   return parseBridgeConfig(raw, env);
+}
+
+/** An account's `nightscout` block (a destination), checked against the account it belongs to. */
+function parseDestination(
+  raw: unknown,
+  source: SourceConfig,
+  where: string,
+): NightscoutDestination | undefined {
+  if (raw === undefined) return undefined;
+  const parsed = nightscoutDestinationSchema.safeParse(raw);
+  if (!parsed.success) throw configError(describeIssues(parsed.error, `${where}.nightscout`));
+  const problem = destinationProblem(parsed.data, source);
+  if (problem) throw configError(describeDestinationProblem(problem, where));
+  return parsed.data;
 }
 
 /** The topic segment of an account name; a name that cannot make one is CONFIG naming the field. */

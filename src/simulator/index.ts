@@ -1,8 +1,8 @@
-import type { SourceConfigInput } from '../config';
+import type { NightscoutDestinationInput, SourceConfigInput } from '../config';
 import type { SimClock } from './clock';
 import { DEXCOM_DEMO_ACCOUNTS, DexcomSimulator } from './dexcom';
 import { LIBRE_DEMO_ACCOUNTS, LibreLinkUpSimulator } from './librelinkup';
-import { NightscoutSimulator } from './nightscout';
+import { NIGHTSCOUT_DEMO_SITES, NightscoutSimulator } from './nightscout';
 import { Simulator } from './server';
 import { VITADOCK_DEMO, VitaDockSimulator } from './vitadock';
 
@@ -30,6 +30,8 @@ export function createDemoSimulator(options: { clock?: SimClock } = {}): Simulat
 export interface DemoAccount {
   name: string;
   source: SourceConfigInput;
+  /** Where the account's readings are also uploaded (a demo Nightscout site). */
+  nightscout?: NightscoutDestinationInput;
 }
 
 /**
@@ -40,6 +42,10 @@ export function demoAccounts(simulator: Simulator): DemoAccount[] {
   const dexcom = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous') ?? DEXCOM_DEMO_ACCOUNTS[0];
   const libre = LIBRE_DEMO_ACCOUNTS[0];
   const accounts: DemoAccount[] = [];
+  const site = (name: string) => NIGHTSCOUT_DEMO_SITES.find((s) => s.site === name);
+  const token = (name: string, role: 'readable' | 'admin') =>
+    site(name)?.tokens.find((t) => t.roles.includes(role))?.token;
+  const relay = token('relay', 'admin');
   if (dexcom) {
     accounts.push({
       name: dexcom.name ?? 'Dexcom demo',
@@ -50,6 +56,8 @@ export function demoAccounts(simulator: Simulator): DemoAccount[] {
         username: dexcom.username,
         password: dexcom.password,
       },
+      // The relay: the Dexcom readings also go to an empty Nightscout site.
+      ...(relay ? { nightscout: { server: `${simulator.urlFor('nightscout')}/relay`, token: relay } } : {}),
     });
   }
   if (libre) {
@@ -61,6 +69,13 @@ export function demoAccounts(simulator: Simulator): DemoAccount[] {
         username: libre.email,
         password: libre.password,
       },
+    });
+  }
+  const noah = token('noah', 'readable');
+  if (noah) {
+    accounts.push({
+      name: 'Noah',
+      source: { provider: 'nightscout', server: `${simulator.urlFor('nightscout')}/noah`, token: noah },
     });
   }
   accounts.push({

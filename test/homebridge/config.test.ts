@@ -5,7 +5,13 @@ import { withoutEmail } from '../../src/follow/follower';
 import { accountKey, parsePlatformConfig } from '../../homebridge/config';
 import { uuidSeed } from '../../homebridge/platform';
 import { bridgeConfigSchema } from '../../src/bridge/config';
-import { dexcomConfigSchema, libreLinkUpConfigSchema, vitaDockConfigSchema } from '../../src/config';
+import {
+  dexcomConfigSchema,
+  libreLinkUpConfigSchema,
+  nightscoutConfigSchema,
+  nightscoutDestinationSchema,
+  vitaDockConfigSchema,
+} from '../../src/config';
 import { PLATFORM_NAME } from '../../homebridge/settings';
 
 const dexcom = { provider: 'dexcom', username: 'sam', password: 'pw', region: 'ous' };
@@ -108,10 +114,18 @@ describe('Homebridge platform configuration', () => {
       (props.accounts as unknown as { items: { properties: Record<string, unknown> } }).items.properties,
     );
     const known = new Set(
-      [dexcomConfigSchema, libreLinkUpConfigSchema, vitaDockConfigSchema].flatMap((z) =>
-        Object.keys(z.shape),
+      [dexcomConfigSchema, libreLinkUpConfigSchema, nightscoutConfigSchema, vitaDockConfigSchema].flatMap(
+        (z) => Object.keys(z.shape),
       ),
     );
+    // The upload block of an account: exactly the fields of a Nightscout destination.
+    known.add('nightscout');
+    const upload = (
+      props.accounts as unknown as { items: { properties: { nightscout: { properties: object } } } }
+    ).items.properties.nightscout.properties;
+    expect(
+      Object.keys(upload).filter((field) => !(field in nightscoutDestinationSchema.shape)),
+    ).to.deep.equal([]);
     expect(accountFields.filter((field) => !known.has(field))).to.deep.equal([]);
     const mqttFields = Object.keys(props.mqtt!.properties!);
     expect(

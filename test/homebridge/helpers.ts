@@ -9,6 +9,7 @@ import sinon from 'sinon';
 import { GlucoBridgePlatform } from '../../homebridge/platform';
 import { DEXCOM_DEMO_ACCOUNTS, DexcomSimulator } from '../../src/simulator/dexcom';
 import { LIBRE_DEMO_ACCOUNTS, LibreLinkUpSimulator } from '../../src/simulator/librelinkup';
+import { NightscoutSimulator } from '../../src/simulator/nightscout';
 import { Simulator } from '../../src/simulator/server';
 
 const realSetTimeout = setTimeout;
@@ -51,10 +52,13 @@ export interface Rig {
   sim: Simulator;
   dexcom: DexcomSimulator;
   libre: LibreLinkUpSimulator;
+  nightscout: NightscoutSimulator;
   url: string;
   storage: string;
   dexcomAccount(account?: typeof SAM, extra?: Record<string, unknown>): Record<string, unknown>;
   libreAccount(extra?: Record<string, unknown>): Record<string, unknown>;
+  /** The address of a demo Nightscout site (`mia`, `leo`, `noah`, `relay`). */
+  site(name: string): string;
   close(): Promise<void>;
 }
 
@@ -62,7 +66,8 @@ export interface Rig {
 export async function startRig(): Promise<Rig> {
   const dexcom = new DexcomSimulator();
   const libre = new LibreLinkUpSimulator();
-  const sim = new Simulator({ providers: [dexcom, libre] });
+  const nightscout = new NightscoutSimulator();
+  const sim = new Simulator({ providers: [dexcom, libre, nightscout] });
   const url = await sim.listen();
   const storage = mkdtempSync(join(tmpdir(), 'glucobridge-hb-'));
   const storagePath = sinon.stub(User, 'storagePath').returns(storage);
@@ -70,8 +75,10 @@ export async function startRig(): Promise<Rig> {
     sim,
     dexcom,
     libre,
+    nightscout,
     url,
     storage,
+    site: (name) => `${url}/nightscout/${name}`,
     dexcomAccount: (account = SAM, extra = {}) => ({
       provider: 'dexcom',
       name: account.name,

@@ -20,7 +20,10 @@ import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator/dexcom';
 import { createDemoSimulator, type Simulator } from '../../src/simulator/index';
+import { LIBRE_DEMO_ACCOUNTS } from '../../src/simulator/librelinkup';
+import type { NightscoutSimulator } from '../../src/simulator/nightscout';
 import { VITADOCK_DEMO, type VitaDockSimulator } from '../../src/simulator/vitadock';
+import { readToken, uploadToken } from '../providers/nightscout/helpers';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -133,8 +136,8 @@ describe('the Node-RED editor in chromium', function () {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('the palette shows our four flow nodes (the account is a config node)', async () => {
-    for (const type of ['cgm-login', 'cgm-read-glucose', 'cgm-followers', 'cgm-upload']) {
+  it('the palette shows our five flow nodes (the account is a config node)', async () => {
+    for (const type of ['cgm-login', 'cgm-read-glucose', 'cgm-followers', 'cgm-upload', 'cgm-nightscout']) {
       expect(await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(), type).to.equal(
         1,
       );
@@ -197,12 +200,30 @@ describe('the Node-RED editor in chromium', function () {
     expect(await visible('#cgm-account-upload-toggle')).to.equal(false);
     expect(await visible('#node-config-input-consumerKey')).to.equal(false);
 
+    // Nightscout: the site's address moves up from "Advanced"; a token or an API secret, and the API.
+    await page.selectOption('#node-config-input-provider', 'nightscout');
+    expect(await visible('#node-config-input-server')).to.equal(true);
+    expect(await visible('#node-config-input-token')).to.equal(true);
+    expect(await visible('#node-config-input-apiSecret')).to.equal(true);
+    expect(await visible('#node-config-input-api')).to.equal(true);
+    expect(await visible('#node-config-input-username')).to.equal(false);
+    expect(await visible('#node-config-input-region')).to.equal(false);
+    expect(await page.locator('#node-config-input-server').getAttribute('placeholder')).to.contain('address');
+    const providerRow = (await page.locator('#cgm-account-provider-row').boundingBox())!;
+    const serverRow = (await page.locator('#cgm-account-server-row').boundingBox())!;
+    expect(serverRow.y).to.be.lessThan(
+      (await page.locator('#node-config-input-token').boundingBox())!.y,
+      'the address comes before the token',
+    );
+    expect(serverRow.y).to.be.greaterThan(providerRow.y);
+
     await page.selectOption('#node-config-input-provider', 'vitadock');
     expect(await visible('#node-config-input-consumerKey')).to.equal(true);
     expect(await visible('#node-config-input-accessSecret')).to.equal(true);
     expect(await visible('#cgm-account-authorise')).to.equal(true);
     expect(await visible('#node-config-input-username')).to.equal(false);
     expect(await visible('#node-config-input-region')).to.equal(false);
+    expect(await visible('#node-config-input-token')).to.equal(false);
   });
 
   it('VitaDock: Authorise opens the consent page and the pasted verifier is accepted', async () => {
@@ -331,5 +352,47 @@ describe('the Node-RED editor in chromium', function () {
     );
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, 'node-red-flow.png') });
+  });
+
+  it('the "Relay to Nightscout" example uploads, shows when, and keeps the site\'s secrets in the runtime', async () => {
+    const nightscout = sim.providers.find((p) => p.provider === 'nightscout') as NightscoutSimulator;
+    const libre = LIBRE_DEMO_ACCOUNTS[0]!;
+    const example = JSON.parse(
+      readFileSync(join(ROOT, 'examples', 'Relay to Nightscout.json'), 'utf8'),
+    ) as Record<string, unknown>[];
+    const flows = example.map((n) => {
+      if (n.type === 'cgm-nightscout')
+        return {
+          ...n,
+          credentials: { server: `${sim.urlFor('nightscout')}/relay`, token: uploadToken('relay') },
+        };
+      if (n.provider === 'librelinkup')
+        return {
+          ...n,
+          server: `${sim.urlFor('librelinkup')}/{region}`,
+          credentials: { username: libre.email, password: libre.password },
+        };
+      if (n.provider === 'nightscout')
+        return { ...n, server: `${sim.urlFor('nightscout')}/mia`, credentials: { token: readToken('mia') } };
+      return n;
+    });
+    const deployed = await fetch(`${editorUrl}flows`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify(flows),
+    });
+    expect(deployed.status).to.equal(204);
+    await page.reload();
+    const uploaded = page.locator('.red-ui-flow-node-status-label', { hasText: '↑' });
+    await uploaded.first().waitFor({ timeout: 30_000 });
+    expect(await uploaded.first().textContent()).to.match(/^↑ \d\d:\d\d$/);
+    expect(nightscout.uploads('relay')).to.have.length(1);
+    await page.locator('.red-ui-flow-node-status-label', { hasText: 'mmol/L' }).first().waitFor();
+    const creds = (await (await fetch(`${editorUrl}credentials/cgm-nightscout/n1`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(creds).to.include({ has_token: true });
+    expect(JSON.stringify(creds)).not.to.include(uploadToken('relay'));
   });
 });

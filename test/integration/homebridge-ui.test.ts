@@ -277,4 +277,38 @@ describe('the Homebridge UI settings form in chromium', function () {
       staleMinutes: 15,
     });
   });
+
+  it('offers the upload to Nightscout on a Dexcom card: its secrets appear once a site is typed, and Save keeps them', async () => {
+    const modal = await openSettings();
+    const emma = modal
+      .locator('.schema-form-array .list-group-item')
+      .filter({ has: page.locator('select[name="provider"]') })
+      .first();
+    const secrets = () => emma.locator('input[type="password"]').count();
+    const before = await secrets();
+    await emma.locator('input[placeholder="https://mia.example.org"]').fill('https://emma.example.org');
+    for (let i = 0; i < 50 && (await secrets()) === before; i += 1) await page.waitForTimeout(50);
+    expect(await secrets()).to.equal(before + 2);
+    await emma.locator('input[type="password"]').nth(before).fill('uploader-emma-0001');
+    const file = join(storage, 'config.json');
+    const saved = statSync(file).mtimeMs;
+    await modal.locator('.modal-footer button', { hasText: /save/i }).click();
+    let block: { accounts: Record<string, unknown>[] } | undefined;
+    for (let i = 0; block === undefined; i += 1) {
+      if (i > 100) throw new Error('Save did not write config.json');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (statSync(file).mtimeMs === saved) continue;
+      try {
+        const config = JSON.parse(readFileSync(file, 'utf8')) as { platforms: Record<string, unknown>[] };
+        block = config.platforms.find((p) => p.platform === 'GlucoBridge') as typeof block;
+      } catch {
+        // half written
+      }
+    }
+    expect(block.accounts[0]).to.deep.equal({
+      ...ACCOUNTS[0],
+      nightscout: { server: 'https://emma.example.org', token: 'uploader-emma-0001' },
+    });
+    expect(block.accounts[2]).to.deep.equal(ACCOUNTS[2]);
+  });
 });

@@ -13,7 +13,14 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
-const TYPES = ['cgm-account', 'cgm-login', 'cgm-read-glucose', 'cgm-followers', 'cgm-upload'];
+const TYPES = [
+  'cgm-account',
+  'cgm-login',
+  'cgm-read-glucose',
+  'cgm-followers',
+  'cgm-upload',
+  'cgm-nightscout',
+];
 
 interface NodeSet {
   module: string;
@@ -69,7 +76,7 @@ describe('the packed package in a fresh Node-RED', function () {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('installs offline and Node-RED registers our five node types', async () => {
+  it('installs offline and Node-RED registers our six node types', async () => {
     // `npm pack` builds (prepack), so this is the build users get.
     await run('npm', ['pack', '--pack-destination', work], { cwd: ROOT, maxBuffer: 20_000_000 });
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
@@ -126,6 +133,10 @@ describe('the packed package in a fresh Node-RED', function () {
     );
     expect(examples.status).to.equal(200);
     const listed = ((await examples.json()) as { fn: string }[]).map((e) => e.fn);
-    expect(listed).to.include.members(['Home Assistant via MQTT', 'Relay LibreLinkUp to Dexcom Share']);
+    expect(listed).to.include.members([
+      'Home Assistant via MQTT',
+      'Relay LibreLinkUp to Dexcom Share',
+      'Relay to Nightscout',
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import mqtt from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
 import { LIBRE_DEMO_ACCOUNTS } from '../../src/simulator/librelinkup';
 import { VITADOCK_DEMO } from '../../src/simulator/vitadock';
+import { readToken, uploadToken } from '../providers/nightscout/helpers';
 import {
   ALL_NODES,
   type Clouds,
@@ -19,7 +20,7 @@ import {
 } from './harness';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
-const OUR_TYPES = ['cgm-login', 'cgm-read-glucose', 'cgm-followers', 'cgm-upload'];
+const OUR_TYPES = ['cgm-login', 'cgm-read-glucose', 'cgm-followers', 'cgm-upload', 'cgm-nightscout'];
 
 // Node-RED's own nodes the examples use, loaded from the runtime like any node module.
 const coreRequire = createRequire(require.resolve('@node-red/nodes/package.json'));
@@ -69,6 +70,7 @@ describe('examples/*.json', () => {
       'Lamp colour by glucose.json',
       'Night-time low alert.json',
       'Relay LibreLinkUp to Dexcom Share.json',
+      'Relay to Nightscout.json',
     ]);
   });
 
@@ -88,6 +90,10 @@ describe('examples/*.json', () => {
     const libre = LIBRE_DEMO_ACCOUNTS[0]!;
     const nodes = flow.map((node) => {
       if (node.type === 'mqtt-broker') return { ...node, broker: '127.0.0.1', port: String(broker.port) };
+      if (node.type === 'cgm-nightscout') {
+        credentials[node.id] = { server: clouds.site('relay'), token: uploadToken('relay') };
+        return node;
+      }
       if (node.type !== 'cgm-account') return node;
       switch (node.provider) {
         case 'dexcom':
@@ -96,6 +102,9 @@ describe('examples/*.json', () => {
         case 'librelinkup':
           credentials[node.id] = { username: libre.email, password: libre.password };
           return { ...node, server: clouds.libreServer };
+        case 'nightscout':
+          credentials[node.id] = { token: readToken('mia') };
+          return { ...node, server: clouds.site('mia') };
         default:
           credentials[node.id] = { ...VITADOCK_DEMO };
           return { ...node, server: clouds.vitadockServer };
@@ -111,8 +120,9 @@ describe('examples/*.json', () => {
       for (const node of nodes.filter((n) => n.type !== 'tab')) {
         expect(helper.getNode(node.id), `${file}: ${node.id}`).to.not.equal(null);
       }
+      // Pollers show their first reading; Nightscout uploaders the first reading on the site.
       const pollers = nodes
-        .filter((n) => n.type === 'cgm-read-glucose' && n.mode === 'poll')
+        .filter((n) => (n.type === 'cgm-read-glucose' && n.mode === 'poll') || n.type === 'cgm-nightscout')
         .map((n) => n.id);
       await waitFor(
         () => pollers.every((id) => statuses(id).some((s) => s.fill === 'green')),

@@ -5,6 +5,7 @@ import { Simulator } from '../../src/simulator/server';
 import type { ProviderSimulator } from '../../src/simulator/types';
 import { DexcomSimulator, DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator/dexcom';
 import { LibreLinkUpSimulator } from '../../src/simulator/librelinkup';
+import { NightscoutSimulator } from '../../src/simulator/nightscout';
 import { VitaDockSimulator } from '../../src/simulator/vitadock';
 import { forgetProcessCopies } from '../../nodes/lib/state-store';
 import type { NodeMessage } from '../../nodes/lib/types';
@@ -13,11 +14,12 @@ import loginNode from '../../nodes/cgm-login';
 import readNode from '../../nodes/cgm-read-glucose';
 import followersNode from '../../nodes/cgm-followers';
 import uploadNode from '../../nodes/cgm-upload';
+import nightscoutNode from '../../nodes/cgm-nightscout';
 
 helper.init(require.resolve('node-red'));
 
 export { helper };
-export const ALL_NODES = [accountNode, loginNode, readNode, followersNode, uploadNode];
+export const ALL_NODES = [accountNode, loginNode, readNode, followersNode, uploadNode, nightscoutNode];
 
 export const DEXCOM = DEXCOM_DEMO_ACCOUNTS[1]!; // the `ous` demo account
 
@@ -26,10 +28,13 @@ export interface Clouds {
   dexcom: DexcomSimulator;
   libre: LibreLinkUpSimulator;
   vitadock: VitaDockSimulator;
+  nightscout: NightscoutSimulator;
   dexcomServer: string;
   /** LibreLinkUp with a `{region}` placeholder, so login redirects can be followed. */
   libreServer: string;
   vitadockServer: string;
+  /** The address of a demo Nightscout site (`mia`, `leo`, `noah`, `relay`). */
+  site(name: string): string;
   /** While true, Dexcom answers every read with an empty list (an account without sensor data). */
   empty: { dexcom: boolean };
 }
@@ -51,18 +56,21 @@ export async function startClouds(): Promise<Clouds> {
   const dexcom = new DexcomSimulator();
   const libre = new LibreLinkUpSimulator();
   const vitadock = new VitaDockSimulator();
+  const nightscout = new NightscoutSimulator();
   const empty = { dexcom: false };
-  const sim = new Simulator({ providers: [withEmptyReads(dexcom, empty), libre, vitadock] });
+  const sim = new Simulator({ providers: [withEmptyReads(dexcom, empty), libre, vitadock, nightscout] });
   await sim.listen();
   return {
     sim,
     dexcom,
     libre,
     vitadock,
+    nightscout,
     empty,
     dexcomServer: `${sim.urlFor('dexcom')}/${DEXCOM.region}`,
     libreServer: `${sim.urlFor('librelinkup')}/{region}`,
     vitadockServer: sim.urlFor('vitadock'),
+    site: (name) => `${sim.urlFor('nightscout')}/${name}`,
   };
 }
 

@@ -3,7 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const NODES = join(__dirname, '..', '..', 'nodes');
-const TYPES = ['cgm-account', 'cgm-login', 'cgm-read-glucose', 'cgm-followers', 'cgm-upload'];
+const TYPES = [
+  'cgm-account',
+  'cgm-login',
+  'cgm-read-glucose',
+  'cgm-followers',
+  'cgm-upload',
+  'cgm-nightscout',
+];
 const LANGS = ['en-US', 'de'];
 
 /** Every key path of a message catalog, e.g. `cgm-login.label.account`. */

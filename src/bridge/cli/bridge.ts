@@ -48,9 +48,16 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
       logger.info('no configuration found ($GLUCOBRIDGE_CONFIG, ./glucobridge.json): running the demo');
     simulator = createDemoSimulator();
     const url = await simulator.listen(0);
-    logger.info(`demo: simulated Dexcom Share, LibreLinkUp and VitaDock clouds on ${url}`);
+    logger.info(`demo: simulated Dexcom Share, LibreLinkUp, Nightscout and VitaDock clouds on ${url}`);
     config = parseBridgeConfig(
-      { accounts: demoAccounts(simulator).map((a) => ({ name: a.name, ...a.source })), units: 'mgdl' },
+      {
+        accounts: demoAccounts(simulator).map((a) => ({
+          name: a.name,
+          ...a.source,
+          ...(a.nightscout ? { nightscout: a.nightscout } : {}),
+        })),
+        units: 'mgdl',
+      },
       {},
     );
     // Each demo has a new simulator, so sessions of an earlier demo would only be refused.

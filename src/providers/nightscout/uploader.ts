@@ -373,6 +373,8 @@ export class NightscoutUploader {
   private advance(time: number): void {
     if (this.positionMs !== undefined && time <= this.positionMs) return;
     this.positionMs = time;
+    // What the site now has leaves the queue before listeners look at the figures.
+    this.forgetSent();
     const position: UploadPosition = { site: this.siteKey, time };
     for (const listener of this.positionListeners) {
       try {
