@@ -13,6 +13,8 @@ export interface SubjectView {
   show(reading: GlucoseReading, subject: SubjectState): void;
   /** The person's stale flag or problem changed (HomeKit shows a fault; MQTT reports it). */
   status(subject: SubjectState): void;
+  /** The person's limits (from their cloud) or sensor changed. */
+  details?(subject: SubjectState): void;
 }
 
 /** What an account needs from the platform. */
@@ -50,6 +52,8 @@ export class HomebridgeAccount {
       store,
       logger,
       staleMinutes: entry.staleMinutes,
+      thresholds: entry.thresholds,
+      cloudThresholds: entry.cloudThresholds,
     });
     this.wire();
   }
@@ -81,6 +85,7 @@ export class HomebridgeAccount {
     });
     follower.on('reading', (subject, reading) => this.views.get(subject.id)?.show(reading, subject));
     follower.on('status', (subject) => this.views.get(subject.id)?.status(subject));
+    follower.on('details', (subject) => this.views.get(subject.id)?.details?.(subject));
     follower.on('problem', (error) => {
       host.fail(entry, error);
       if (!error) this.pruneOnce();

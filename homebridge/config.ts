@@ -3,12 +3,16 @@ import {
   DEFAULT_THRESHOLDS,
   describeIssues,
   displayOverridesSchema,
+  resolveThresholds,
   sourceConfigSchema,
   staleMinutesSchema,
   thresholdsSchema,
+  thresholdsSettingSchema,
   unitsSchema,
   type SourceConfig,
+  type ResolvedThresholds,
   type Thresholds,
+  type ThresholdsSetting,
 } from '../src/config';
 import { accountKey } from '../src/follow/account-key';
 import { mqttSettingsSchema, type MqttSettings as BaseMqttSettings } from '../src/mqtt/settings';
@@ -21,7 +25,10 @@ export const platformConfigSchema = z.object({
   name: z.string().trim().min(1).default('GlucoBridge'),
   accounts: z.array(z.unknown(), { error: 'accounts must be a list' }).default([]),
   units: unitsSchema.default('mgdl'),
-  thresholds: thresholdsSchema.default(DEFAULT_THRESHOLDS),
+  /** Limits in mg/dL, or `"cloud"` for each person's own limits from their cloud. */
+  thresholds: thresholdsSettingSchema.default(DEFAULT_THRESHOLDS),
+  /** The form's way of saying `thresholds: "cloud"` (the thresholds fieldset stays the fallback). */
+  cloudThresholds: z.boolean().optional(),
   staleMinutes: staleMinutesSchema.default(15),
   /** Also publish to MQTT (Home Assistant discovery): the stand-alone bridge's block; no url, no MQTT. */
   /** Checked on its own (see parseMqtt): a typo there must not keep glucose out of Apple Home. */
@@ -34,6 +41,8 @@ export interface PlatformSettings {
   name: string;
   units: GlucoseUnit;
   thresholds: Thresholds;
+  /** Each person's limits from their cloud, `thresholds` where it has none. */
+  cloudThresholds: boolean;
   staleMinutes: number;
   mqtt: MqttSettings | undefined;
   /** Why the mqtt block was not used, when it was filled in wrongly. */
@@ -50,6 +59,7 @@ export interface AccountEntry {
   provider: ProviderId | undefined;
   units: GlucoseUnit;
   thresholds: Thresholds;
+  cloudThresholds: boolean;
   staleMinutes: number;
   config?: SourceConfig;
   error?: string;
@@ -62,8 +72,14 @@ export type PlatformConfigResult =
 export function parsePlatformConfig(raw: unknown): PlatformConfigResult {
   const result = platformConfigSchema.safeParse(raw ?? {});
   if (!result.success) return { ok: false, error: describeIssues(result.error) };
-  const { accounts, mqtt, ...rest } = result.data;
-  const settings: PlatformSettings = { ...rest, ...parseMqtt(mqtt) };
+  const { accounts, mqtt, thresholds, cloudThresholds, ...rest } = result.data;
+  const limits = resolveThresholds(cloudThresholds === true ? 'cloud' : undefined, thresholds);
+  const settings: PlatformSettings = {
+    ...rest,
+    thresholds: limits.thresholds,
+    cloudThresholds: limits.cloud,
+    ...parseMqtt(mqtt),
+  };
   return {
     ok: true,
     settings,
@@ -97,6 +113,7 @@ function parseAccount(raw: unknown, index: number, defaults: PlatformSettings): 
     provider,
     units: defaults.units,
     thresholds: defaults.thresholds,
+    cloudThresholds: defaults.cloudThresholds,
     staleMinutes: defaults.staleMinutes,
   };
   const overrides = displayOverridesSchema.safeParse(fields);
@@ -108,14 +125,36 @@ function parseAccount(raw: unknown, index: number, defaults: PlatformSettings): 
     return { ...base, error: errors.join('\n') };
   }
   const own = overrides.data;
+  const limits = accountThresholds(own.thresholds, fields.cloudThresholds, defaults);
   return {
     ...base,
     provider: source.data.provider,
     units: own.units ?? defaults.units,
-    thresholds: own.thresholds ?? defaults.thresholds,
+    thresholds: limits.thresholds,
+    cloudThresholds: limits.cloud,
     staleMinutes: own.staleMinutes ?? defaults.staleMinutes,
     config: source.data,
   };
+}
+
+/**
+ * An account's limits: its own thresholds (or `"cloud"`), its form checkbox `cloudThresholds`, else the
+ * platform's. Limits given on the account are its fallback when the cloud has none.
+ */
+function accountThresholds(
+  own: ThresholdsSetting | undefined,
+  cloudFlag: unknown,
+  defaults: PlatformSettings,
+): ResolvedThresholds {
+  const global: ThresholdsSetting = defaults.thresholds;
+  const values = resolveThresholds(own, global);
+  const cloud =
+    own === 'cloud' || cloudFlag === true
+      ? true
+      : cloudFlag === false || own !== undefined
+        ? false
+        : defaults.cloudThresholds;
+  return { thresholds: values.thresholds, cloud };
 }
 
 /** Forms save cleared fields as empty strings; to the core that is "not set", not an empty value. */

@@ -4,12 +4,14 @@ import {
   DEFAULT_THRESHOLDS,
   describeIssues,
   displayOverridesSchema,
+  resolveThresholds,
   sourceConfigSchema,
   staleMinutesSchema,
-  thresholdsSchema,
+  thresholdsSettingSchema,
   unitsSchema,
   type SourceConfig,
   type Thresholds,
+  type ThresholdsSetting,
 } from '../config';
 import { jsonShapeProblem, type JsonLimits } from '../http/json-limits';
 import { mqttSettingsSchema } from '../mqtt/settings';
@@ -30,7 +32,8 @@ export const bridgeConfigSchema = z.object({
   mqtt: mqttSettingsSchema.default({ baseTopic: 'glucobridge', discoveryPrefix: 'homeassistant' }),
   units: unitsSchema.default('mgdl'),
   staleMinutes: staleMinutesSchema.default(15),
-  thresholds: thresholdsSchema.default(DEFAULT_THRESHOLDS),
+  /** Limits in mg/dL, or `"cloud"` for each person's own limits from their cloud. */
+  thresholds: thresholdsSettingSchema.default(DEFAULT_THRESHOLDS),
   accounts: z.array(z.unknown()).min(1, 'accounts must list at least one account'),
   /** Where session tokens are kept; default beside the configuration file. */
   stateFile: z
@@ -50,7 +53,10 @@ export interface AccountConfig {
   source: SourceConfig;
   name: string;
   units: GlucoseUnit;
+  /** The configured limits: every person's, or with `cloudThresholds` the fallback where their cloud has none. */
   thresholds: Thresholds;
+  /** `thresholds: "cloud"` (on the account or for all): each person's limits come from their cloud. */
+  cloudThresholds: boolean;
   staleMinutes: number;
 }
 
@@ -58,7 +64,7 @@ export interface BridgeConfig {
   mqtt: z.output<typeof mqttSettingsSchema>;
   units: GlucoseUnit;
   staleMinutes: number;
-  thresholds: Thresholds;
+  thresholds: ThresholdsSetting;
   accounts: AccountConfig[];
   stateFile?: string;
 }
@@ -120,11 +126,13 @@ export function parseBridgeConfig(raw: unknown, env: NodeJS.ProcessEnv = process
     const { units: _u, thresholds: _t, staleMinutes: _s, ...rest } = account as Record<string, unknown>;
     const source = sourceConfigSchema.safeParse(rest);
     if (!source.success) throw configError(describeIssues(source.error, where));
+    const limits = resolveThresholds(thresholds, config.thresholds);
     return {
       source: source.data,
       name,
       units: units ?? config.units,
-      thresholds: thresholds ?? config.thresholds,
+      thresholds: limits.thresholds,
+      cloudThresholds: limits.cloud,
       staleMinutes: staleMinutes ?? config.staleMinutes,
     };
   });
