@@ -64,6 +64,7 @@ const propsSchema = z.object({
   units: z.enum(['mgdl', 'mmol']).optional(),
   patient: z.string().optional(),
   acceptTerms: z.boolean().optional(),
+  sensorDays: z.union([z.string(), z.number()]).optional(),
   serial: z.string().optional(),
   takeOverReceiver: z.boolean().optional(),
   pushPath: z.string().optional(),

@@ -298,8 +298,7 @@ export class VitaDockSimulator implements ProviderSimulator {
     }
     if (request.method === 'POST' && operation === '/delete/array') {
       if (!Array.isArray(request.json)) return badRequest();
-      for (const id of request.json as unknown[])
-        if (typeof id === 'string') data.remove(module, id, now);
+      for (const id of request.json as unknown[]) if (typeof id === 'string') data.remove(module, id, now);
       return { status: 200 };
     }
     if (request.method === 'POST' && operation === '/delete') {

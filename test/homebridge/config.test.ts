@@ -30,6 +30,31 @@ describe('Homebridge platform configuration', () => {
     expect(accounts[0]!.config).to.deep.include({ provider: 'dexcom', region: 'ous' });
   });
 
+  it('takes thresholds "cloud" from config.json or the form\'s checkbox, for all or one account', () => {
+    const libre = { provider: 'librelinkup', username: 'carer@example.org', password: 'pw' };
+    const limits = { urgentLow: 60, low: 80, high: 200 };
+    const perAccount = ok({ thresholds: limits, accounts: [dexcom, { ...libre, cloudThresholds: true }] });
+    expect(perAccount.accounts.map((a) => [a.cloudThresholds, a.thresholds])).to.deep.equal([
+      [false, limits],
+      [true, limits],
+    ]);
+    const json = ok({
+      thresholds: 'cloud',
+      accounts: [libre, { ...libre, username: 'b', cloudThresholds: false }],
+    });
+    expect(json.settings).to.deep.include({
+      cloudThresholds: true,
+      thresholds: { urgentLow: 55, low: 70, high: 180 },
+    });
+    expect(json.accounts.map((a) => a.cloudThresholds)).to.deep.equal([true, false]);
+    const form = ok({
+      cloudThresholds: true,
+      thresholds: limits,
+      accounts: [{ ...libre, thresholds: 'cloud' }],
+    });
+    expect(form.accounts[0]).to.deep.include({ cloudThresholds: true, thresholds: limits });
+  });
+
   it('lets one account differ in unit, thresholds and stale time', () => {
     const { accounts } = ok({
       units: 'mmol/L',
@@ -107,11 +132,13 @@ describe('Homebridge platform configuration', () => {
     const accountFields = Object.keys(
       (props.accounts as unknown as { items: { properties: Record<string, unknown> } }).items.properties,
     );
-    const known = new Set(
-      [dexcomConfigSchema, libreLinkUpConfigSchema, vitaDockConfigSchema].flatMap((z) =>
+    const known = new Set([
+      ...[dexcomConfigSchema, libreLinkUpConfigSchema, vitaDockConfigSchema].flatMap((z) =>
         Object.keys(z.shape),
       ),
-    );
+      // The form's way of writing `thresholds: "cloud"` on an account (read by parseAccount).
+      'cloudThresholds',
+    ]);
     expect(accountFields.filter((field) => !known.has(field))).to.deep.equal([]);
     const mqttFields = Object.keys(props.mqtt!.properties!);
     expect(

@@ -55,7 +55,7 @@ import {
   type Ticket,
 } from './schemas';
 import { accountKey, fromState, isUsable, makeSession, toState, type LibreSession } from './session';
-import { judgeVersionAnswer, startingVersion, VERSION_KEY } from './version';
+import { compareAppVersions, judgeVersionAnswer, startingVersion, VERSION_KEY } from './version';
 
 export interface LibreLinkUpOptions extends ClientOptions {
   /** Backoff for transient failures (tests shorten it). */
@@ -399,7 +399,8 @@ export class LibreLinkUpClient implements CgmSource {
       );
       if ('error' in verdict) return { response: answer.response, error: verdict.error };
       adopted = true;
-      this.adoptVersion(verdict.adopt, sent);
+      // A call running alongside may have adopted it already: then it is only sent again.
+      if (compareAppVersions(verdict.adopt, this.version) > 0) this.adoptVersion(verdict.adopt, sent);
     }
   }
 
