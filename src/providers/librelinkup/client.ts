@@ -340,9 +340,10 @@ export class LibreLinkUpClient implements CgmSource {
           continue;
         }
         if (error.code === 'SESSION_EXPIRED' && this.session === session && this.untried) {
-          // The token of the login just made is refused too: another login would give the same.
+          // The token of the login just made is refused too: another login would give the same, so
+          // the error says why and asks the caller to wait (its retryAfterMs) before the next one.
           this.session = undefined;
-          throw this.gate.failed(tokenRefusedAfterLogin(what, error));
+          throw tokenRefusedAfterLogin(what, error);
         }
         throw error;
       }
@@ -379,11 +380,14 @@ export class LibreLinkUpClient implements CgmSource {
   /**
    * `exchange`, and when the service refuses the app version (status 920) with a higher valid minimum:
    * that version adopted (kept, persisted, logged once) and the request built and sent again, once.
+   * A request carrying the password is not sent again (one login POST per attempt): its error says the
+   * version is adopted, and the login policy's next attempt sends it.
    */
   private async exchangeAdopting(
     build: () => HttpRequest,
     context: Omit<AnswerContext, 'redactor' | 'version'>,
     policy = this.retry,
+    repeat = true,
   ): Promise<{ response: HttpResponse; error: CgmError | undefined }> {
     let adopted = false;
     for (;;) {
@@ -401,6 +405,14 @@ export class LibreLinkUpClient implements CgmSource {
       adopted = true;
       // A call running alongside may have adopted it already: then it is only sent again.
       if (compareAppVersions(verdict.adopt, this.version) > 0) this.adoptVersion(verdict.adopt, sent);
+      if (!repeat) {
+        const error = new CgmError(
+          'SERVER',
+          `${context.what}: the service asked for app version ${verdict.adopt}; the next login sends it`,
+          { vendorCode: '920', retryable: true, detail: { minimumVersion: verdict.adopt } },
+        );
+        return { response: answer.response, error };
+      }
     }
   }
 
@@ -482,6 +494,7 @@ export class LibreLinkUpClient implements CgmSource {
       () => this.loginRequest(),
       { what: LOGIN_WHAT, kind: 'login' },
       policy,
+      false,
     );
     for (;;) {
       const { response, error } = answer;
@@ -511,6 +524,7 @@ export class LibreLinkUpClient implements CgmSource {
           () => this.loginRequest(),
           { what: LOGIN_WHAT, kind: 'login' },
           policy,
+          false,
         );
         continue;
       }

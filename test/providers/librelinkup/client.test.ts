@@ -302,13 +302,20 @@ describe('LibreLinkUpClient against the simulator', () => {
       expect(sessions).to.have.length(3);
     });
 
-    it('adopts the minimum the service asks for over an older configured version, with one repeated login', async () => {
-      const { client: c, logger } = client({ version: '4.12.0' });
-      await c.login();
+    it('adopts the minimum the service asks for over an older configured version; the next login sends it', async () => {
+      const time = { now: Date.now() };
+      const { client: c, logger } = client(
+        { version: '4.12.0' },
+        { loginGate: new LoginPolicy({ now: () => time.now }) },
+      );
+      const error = await failure(c.login());
+      expect(error.code).to.equal('SERVER');
+      expect(error.detail).to.deep.include({ minimumVersion: '4.16.0' });
       expect(c.appVersion).to.equal('4.16.0');
+      time.now += 2 * MINUTE;
+      await c.login();
       const posts = sim.requests('/llu/auth/login').map((r) => r.headers.version);
-      expect(posts.filter((v) => v === '4.12.0')).to.have.length(1);
-      expect(sim.requests().filter((r) => r.headers.version === '4.16.0').length).to.be.greaterThan(0);
+      expect(posts).to.deep.equal(['4.12.0', '4.16.0', '4.16.0']); // the second login is redirected once
       expect(logger.lines.filter((l) => l.includes('sending 4.16.0'))).to.have.length(1);
     });
 

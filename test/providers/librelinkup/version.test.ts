@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import type { LibreLinkUpConfig } from '../../../src/config';
 import type { LibreLinkUpOptions } from '../../../src/providers/librelinkup/client';
+import { LoginPolicy } from '../../../src/providers/login-policy';
 import {
   compareAppVersions,
   NEWER_APP_HINT,
@@ -107,14 +108,20 @@ describe('LibreLinkUp app version: adopted from a 920 answer', () => {
     expect(adopted).to.deep.equal([{ librelinkup: '4.17.0' }]);
   });
 
-  it('adopts a version asked for at login too (the 920 comes before the password is judged)', async () => {
+  it('adopts a version asked for at login without sending the password twice; the next login sends it', async () => {
     libre.requireVersion('4.17.0');
-    const { client: c, adopted } = client();
-    await c.login();
-    expect(
-      sim.requests('/llu/auth/login').map((r) => `${r.path.split('/')[1]} ${String(r.headers.version)}`),
-    ).to.deep.equal(['global 4.16.0', 'global 4.17.0', 'eu 4.17.0']);
+    const time = { now: Date.now() };
+    const { client: c, adopted } = client({}, { loginGate: new LoginPolicy({ now: () => time.now }) });
+    const error = await failure(c.login());
+    expect(error).to.include({ code: 'SERVER', retryable: true, vendorCode: '920' });
+    expect(error.message).to.contain('asked for app version 4.17.0; the next login sends it');
     expect(adopted).to.deep.equal([{ librelinkup: '4.17.0' }]);
+    const posts = () =>
+      sim.requests('/llu/auth/login').map((r) => `${r.path.split('/')[1]} ${String(r.headers.version)}`);
+    expect(posts()).to.deep.equal(['global 4.16.0']);
+    time.now += 2 * 60_000;
+    await c.login();
+    expect(posts()).to.deep.equal(['global 4.16.0', 'global 4.17.0', 'eu 4.17.0']);
   });
 
   it('starts with a version adopted earlier; a configured version stays a floor', async () => {
