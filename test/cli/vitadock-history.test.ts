@@ -68,7 +68,7 @@ describe('glucobridge read --provider vitadock: the whole record of a weekly sca
     expect(cgm.stderr).to.contain('further than the cloud keeps readings');
   });
 
-  it('the simulator banner says what read --provider vitadock needs', async () => {
+  it('the simulator banner says what read --provider vitadock needs', () => {
     const lines = new VitaDockSimulator({ historyDays: 1 })
       .describe('http://127.0.0.1:1/vitadock')
       .join('\n');

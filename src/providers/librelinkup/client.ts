@@ -273,7 +273,13 @@ export class LibreLinkUpClient implements CgmSource {
   }
 
   private noteDetails(connection: Connection, activeSensors: unknown): void {
-    this.detailsByPatient.set(connection.patientId, connectionDetails(connection, activeSensors, Date.now()));
+    const details = connectionDetails(connection, activeSensors, Date.now());
+    // A sensor started later that only the graph's activeSensors named stays (the two may disagree).
+    const before = this.detailsByPatient.get(connection.patientId)?.sensor;
+    if (before && details.sensor && before.activated.getTime() > details.sensor.activated.getTime()) {
+      details.sensor = before;
+    }
+    this.detailsByPatient.set(connection.patientId, details);
   }
 
   /** The patient a call is about: the one asked for, the configured one, or the first (kept). */
