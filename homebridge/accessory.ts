@@ -127,6 +127,15 @@ export class GlucoseAccessory {
     }
   }
 
+  /** The person's own limits (the follower's, e.g. from their cloud with `thresholds: "cloud"`). */
+  setThresholds(thresholds: Thresholds): void {
+    const t = this.settings.thresholds;
+    if (t.urgentLow === thresholds.urgentLow && t.low === thresholds.low && t.high === thresholds.high)
+      return;
+    this.settings = { ...this.settings, thresholds: { ...thresholds } };
+    if (this.reading) this.show(this.reading);
+  }
+
   /** The unit or thresholds changed (the accessory moved to another account). */
   setDisplay(settings: DisplaySettings): void {
     this.settings = { units: settings.units, thresholds: settings.thresholds };

@@ -14,6 +14,8 @@ export interface SubjectView {
   show(reading: GlucoseReading, subject: SubjectState): void;
   /** The person's stale flag or problem changed (HomeKit shows a fault; MQTT reports it). */
   status(subject: SubjectState): void;
+  /** The person's limits (from their cloud) or sensor changed. */
+  details?(subject: SubjectState): void;
 }
 
 /** What an account needs from the platform. */
@@ -53,6 +55,8 @@ export class HomebridgeAccount {
       store,
       logger,
       staleMinutes: entry.staleMinutes,
+      thresholds: entry.thresholds,
+      cloudThresholds: entry.cloudThresholds,
     });
     // HomeKit and MQTT first: the uploads are handed their readings after they are shown.
     this.wire();
@@ -88,6 +92,7 @@ export class HomebridgeAccount {
     });
     follower.on('reading', (subject, reading) => this.views.get(subject.id)?.show(reading, subject));
     follower.on('status', (subject) => this.views.get(subject.id)?.status(subject));
+    follower.on('details', (subject) => this.views.get(subject.id)?.details?.(subject));
     follower.on('problem', (error) => {
       host.fail(entry, error);
       if (!error) this.pruneOnce();

@@ -4,13 +4,17 @@ import {
   describeIssues,
   displayOverridesSchema,
   nightscoutDestinationSchema,
+  resolveThresholds,
   sourceConfigSchema,
   staleMinutesSchema,
   thresholdsSchema,
+  thresholdsSettingSchema,
   unitsSchema,
   type NightscoutDestination,
   type SourceConfig,
+  type ResolvedThresholds,
   type Thresholds,
+  type ThresholdsSetting,
 } from '../src/config';
 import { accountKey } from '../src/follow/account-key';
 import { describeDestinationProblem, destinationProblem } from '../src/follow/destinations';
@@ -24,7 +28,10 @@ export const platformConfigSchema = z.object({
   name: z.string().trim().min(1).default('GlucoBridge'),
   accounts: z.array(z.unknown(), { error: 'accounts must be a list' }).default([]),
   units: unitsSchema.default('mgdl'),
-  thresholds: thresholdsSchema.default(DEFAULT_THRESHOLDS),
+  /** Limits in mg/dL, or `"cloud"` for each person's own limits from their cloud. */
+  thresholds: thresholdsSettingSchema.default(DEFAULT_THRESHOLDS),
+  /** The form's way of saying `thresholds: "cloud"` (the thresholds fieldset stays the fallback). */
+  cloudThresholds: z.boolean().optional(),
   staleMinutes: staleMinutesSchema.default(15),
   /** Also publish to MQTT (Home Assistant discovery): the stand-alone bridge's block; no url, no MQTT. */
   /** Checked on its own (see parseMqtt): a typo there must not keep glucose out of Apple Home. */
@@ -37,6 +44,8 @@ export interface PlatformSettings {
   name: string;
   units: GlucoseUnit;
   thresholds: Thresholds;
+  /** Each person's limits from their cloud, `thresholds` where it has none. */
+  cloudThresholds: boolean;
   staleMinutes: number;
   mqtt: MqttSettings | undefined;
   /** Why the mqtt block was not used, when it was filled in wrongly. */
@@ -53,6 +62,7 @@ export interface AccountEntry {
   provider: ProviderId | undefined;
   units: GlucoseUnit;
   thresholds: Thresholds;
+  cloudThresholds: boolean;
   staleMinutes: number;
   config?: SourceConfig;
   /** Every reading of the account's person is also uploaded to this Nightscout site. */
@@ -67,8 +77,14 @@ export type PlatformConfigResult =
 export function parsePlatformConfig(raw: unknown): PlatformConfigResult {
   const result = platformConfigSchema.safeParse(raw ?? {});
   if (!result.success) return { ok: false, error: describeIssues(result.error) };
-  const { accounts, mqtt, ...rest } = result.data;
-  const settings: PlatformSettings = { ...rest, ...parseMqtt(mqtt) };
+  const { accounts, mqtt, thresholds, cloudThresholds, ...rest } = result.data;
+  const limits = resolveThresholds(cloudThresholds === true ? 'cloud' : undefined, thresholds);
+  const settings: PlatformSettings = {
+    ...rest,
+    thresholds: limits.thresholds,
+    cloudThresholds: limits.cloud,
+    ...parseMqtt(mqtt),
+  };
   return {
     ok: true,
     settings,
@@ -102,6 +118,7 @@ function parseAccount(raw: unknown, index: number, defaults: PlatformSettings): 
     provider,
     units: defaults.units,
     thresholds: defaults.thresholds,
+    cloudThresholds: defaults.cloudThresholds,
     staleMinutes: defaults.staleMinutes,
   };
   const overrides = displayOverridesSchema.safeParse(fields);
@@ -115,11 +132,13 @@ function parseAccount(raw: unknown, index: number, defaults: PlatformSettings): 
   const own = overrides.data;
   const destination = parseDestination(fields.nightscout, source.data, `accounts[${index}]`);
   if (typeof destination === 'string') return { ...base, error: destination };
+  const limits = accountThresholds(own.thresholds, fields.cloudThresholds, defaults);
   return {
     ...base,
     provider: source.data.provider,
     units: own.units ?? defaults.units,
-    thresholds: own.thresholds ?? defaults.thresholds,
+    thresholds: limits.thresholds,
+    cloudThresholds: limits.cloud,
     staleMinutes: own.staleMinutes ?? defaults.staleMinutes,
     config: source.data,
     ...(destination ? { nightscout: destination } : {}),
@@ -142,6 +161,26 @@ function parseDestination(
   if (!parsed.success) return describeIssues(parsed.error, `${where}.nightscout`);
   const problem = destinationProblem(parsed.data, source);
   return problem ? describeDestinationProblem(problem, where) : parsed.data;
+}
+
+/**
+ * An account's limits: its own thresholds (or `"cloud"`), its form checkbox `cloudThresholds`, else the
+ * platform's. Limits given on the account are its fallback when the cloud has none.
+ */
+function accountThresholds(
+  own: ThresholdsSetting | undefined,
+  cloudFlag: unknown,
+  defaults: PlatformSettings,
+): ResolvedThresholds {
+  const global: ThresholdsSetting = defaults.thresholds;
+  const values = resolveThresholds(own, global);
+  const cloud =
+    own === 'cloud' || cloudFlag === true
+      ? true
+      : cloudFlag === false || own !== undefined
+        ? false
+        : defaults.cloudThresholds;
+  return { thresholds: values.thresholds, cloud };
 }
 
 /** Forms save cleared fields as empty strings; to the core that is "not set", not an empty value. */

@@ -1,5 +1,6 @@
 import { MqttPublisher } from '../src/mqtt/publisher';
 import type { SubjectState } from '../src/follow/subject-state';
+import type { SubjectDescriptor } from '../src/mqtt/subject';
 import { toCgmError, type CgmError } from '../src/model/errors';
 import type { Logger } from '../src/model/logger';
 import type { GlucoseReading } from '../src/model/reading';
@@ -49,15 +50,7 @@ export class MqttLink {
       return false;
     }
     try {
-      this.publisher.addSubject({
-        key,
-        name: subject.name,
-        provider: subject.provider,
-        units: entry.units,
-        thresholds: entry.thresholds,
-        staleMinutes: entry.staleMinutes,
-        continuous: subject.continuous,
-      });
+      this.publisher.addSubject(describe(key, subject, entry));
     } catch (error) {
       this.logger.warn(`MQTT: ${subject.name} is not published: ${toCgmError(error).message}`);
       return false;
@@ -74,7 +67,22 @@ export class MqttLink {
   reading(uuid: string, reading: GlucoseReading, subject: SubjectState): void {
     const key = this.keys.get(uuid);
     if (key)
-      this.publisher.publishReading(key, reading, { previous: subject.previous, stale: subject.stale });
+      this.publisher.publishReading(key, reading, {
+        previous: subject.previous,
+        stale: subject.stale,
+        sensor: subject.sensorStatus(),
+      });
+  }
+
+  /** The person's limits or sensor changed: their discovery again (only what changed is sent). */
+  details(uuid: string, subject: SubjectState, entry: AccountEntry): void {
+    const key = this.keys.get(uuid);
+    if (!key) return;
+    try {
+      this.publisher.addSubject(describe(key, subject, entry));
+    } catch (error) {
+      this.logger.warn(`MQTT: ${subject.name} is not updated: ${toCgmError(error).message}`);
+    }
   }
 
   status(uuid: string, subject: SubjectState): void {
@@ -88,4 +96,17 @@ export class MqttLink {
     const key = this.keys.get(uuid);
     if (key) this.publisher.publishProblem(key, error ?? null);
   }
+}
+
+function describe(key: string, subject: SubjectState, entry: AccountEntry): SubjectDescriptor {
+  return {
+    key,
+    name: subject.name,
+    provider: subject.provider,
+    units: entry.units,
+    thresholds: subject.thresholds ?? entry.thresholds,
+    staleMinutes: entry.staleMinutes,
+    continuous: subject.continuous,
+    ...(subject.provider === 'librelinkup' || subject.sensor ? { sensor: true } : {}),
+  };
 }

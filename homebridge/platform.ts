@@ -182,6 +182,7 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
     return {
       uuid,
       show: (reading, state) => {
+        if (state.thresholds) handler.setThresholds(state.thresholds);
         handler.show(reading);
         handler.setStatus(state);
         mqtt?.reading(uuid, reading, state);
@@ -189,6 +190,10 @@ export class GlucoBridgePlatform implements DynamicPlatformPlugin {
       status: (state) => {
         handler.setStatus(state);
         mqtt?.status(uuid, state);
+      },
+      details: (state) => {
+        if (state.thresholds) handler.setThresholds(state.thresholds);
+        mqtt?.details(uuid, state, entry);
       },
     };
   }

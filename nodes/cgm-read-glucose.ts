@@ -4,7 +4,7 @@ import { CgmError, toCgmError } from '../src/model/errors';
 import { findAccount } from './lib/host';
 import { follow, type Following } from './lib/follow';
 import { HomeAssistantOutput } from './lib/home-assistant';
-import { optionalText, positiveInt, putHistory, putReading } from './lib/messages';
+import { optionalText, positiveInt, putHistory, putReading, putSensor } from './lib/messages';
 import { guardInput, readingStatus, refuseInput } from './lib/status';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeSend } from './lib/types';
 import { readModule } from './lib/vitadock-read';
@@ -69,7 +69,8 @@ export = function register(RED: NodeAPI): void {
         { subject: optionalText(def.subject), staleMinutes },
         {
           staleText: RED._('cgm-read-glucose.status.stale'),
-          reading: (reading, subject) => out((m) => node.send(m), putReading({}, reading, unit), subject),
+          reading: (reading, subject) =>
+            out((m) => node.send(m), putReading({}, reading, unit, subject), subject),
           status: (subject) => {
             if (ha) node.send([null, ha.messages(subject)]);
           },
@@ -101,14 +102,15 @@ export = function register(RED: NodeAPI): void {
           const minutes = positiveInt(msg.minutes, positiveInt(def.minutes, 60));
           const readings = await follower.history(subject, minutes);
           const last = readings[readings.length - 1];
-          out(send, putHistory(msg, readings, unit, subject.id), last ? subject : undefined);
+          putSensor(putHistory(msg, readings, unit, subject.id), subject);
+          out(send, msg, last ? subject : undefined);
           node.status(last ? readingStatus(last, unit) : { fill: 'yellow', shape: 'ring', text: '0' });
         } else {
           const follower = await account.follower();
           const subject = await follower.resolve(subjectOf(msg));
           const reading = await follower.latest(subject);
           if (!reading) throw new CgmError('NO_DATA', RED._('cgm-read-glucose.errors.no-data'));
-          out(send, putReading(msg, reading, unit), subject);
+          out(send, putReading(msg, reading, unit, subject), subject);
           node.status(readingStatus(reading, unit));
         }
         done();

@@ -97,8 +97,21 @@ export const libreLinkUpConfigSchema = z.object({
   patient: z.string().trim().optional(),
   /** Accept the terms of use / privacy policy steps automatically (off unless chosen). */
   acceptTerms: z.boolean().default(false),
-  /** The app version sent in the `version` header. */
-  version: z.string().trim().optional(),
+  /**
+   * The app version sent in the `version` header: a floor. When the service asks for a higher one
+   * (status 920) that one is adopted and kept in the state store.
+   */
+  version: optionalText(),
+  /**
+   * The life of the patients' sensors in days, for "ends" and "days left": 14 for a Libre 2 or 3 (the
+   * default), 15 for the Plus sensors. The API does not say which kind a sensor is.
+   */
+  sensorDays: z
+    .number({ error: 'sensorDays must be a number of days (14, or 15 for Plus sensors)' })
+    .int('sensorDays must be a whole number of days')
+    .min(1, 'sensorDays must be at least 1')
+    .max(30, 'sensorDays must be at most 30')
+    .optional(),
 });
 
 /** Nightscout API versions: v1 (API secret or token, the common path) and v3 (token → JWT). */
@@ -184,6 +197,34 @@ export const thresholdsSchema = z
 
 export type Thresholds = z.output<typeof thresholdsSchema>;
 
+/**
+ * Thresholds as configured: the limits themselves, or `"cloud"`: each person's own limits from their
+ * cloud (LibreLinkUp's target range and alarms, a Nightscout site's thresholds), the configured ones
+ * (or the defaults) where the cloud has none. Dexcom and VitaDock accounts carry none.
+ */
+export const thresholdsSettingSchema = z.union([z.literal('cloud'), thresholdsSchema]);
+export type ThresholdsSetting = z.output<typeof thresholdsSettingSchema>;
+
+/** The limits to use and whether each person's cloud may replace them. */
+export interface ResolvedThresholds {
+  thresholds: Thresholds;
+  cloud: boolean;
+}
+
+/**
+ * An account's thresholds from its own setting and the global one: limits given on the account win;
+ * `"cloud"` on either takes the cloud's, with the global limits (or the defaults) as the fallback.
+ */
+export function resolveThresholds(
+  own: ThresholdsSetting | undefined,
+  global: ThresholdsSetting,
+): ResolvedThresholds {
+  const fallback = global === 'cloud' ? { ...DEFAULT_THRESHOLDS } : global;
+  if (own === undefined) return { thresholds: fallback, cloud: global === 'cloud' };
+  if (own === 'cloud') return { thresholds: fallback, cloud: true };
+  return { thresholds: own, cloud: false };
+}
+
 /** The display unit, as a form writes it and as people type it by hand (`mg/dL`, `mmol/L`). */
 export const unitsSchema = z.preprocess(
   (value) => {
@@ -206,7 +247,7 @@ export const staleMinutesSchema = z
 /** What a host shows, settable for all accounts and again per account (a child and an adult). */
 export const displayOverridesSchema = z.object({
   units: unitsSchema.optional(),
-  thresholds: thresholdsSchema.optional(),
+  thresholds: thresholdsSettingSchema.optional(),
   staleMinutes: staleMinutesSchema.optional(),
 });
 

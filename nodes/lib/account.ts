@@ -24,6 +24,8 @@ export interface AccountProps {
   units?: GlucoseUnit;
   patient?: string;
   acceptTerms?: boolean;
+  /** LibreLinkUp: the sensors' life in days (blank: 14; 15 for the Plus sensors). */
+  sensorDays?: string | number;
   serial?: string;
   takeOverReceiver?: boolean;
   /** VitaDock: the path of the optional push endpoint in the flow's HTTP space. */
@@ -70,6 +72,7 @@ const propsSchema = z.object({
   units: z.enum(['mgdl', 'mmol']).optional(),
   patient: z.string().optional(),
   acceptTerms: z.boolean().optional(),
+  sensorDays: z.union([z.string(), z.number()]).optional(),
   serial: z.string().optional(),
   takeOverReceiver: z.boolean().optional(),
   pushPath: z.string().optional(),
@@ -123,6 +126,7 @@ export function sourceConfig(props: AccountProps, creds: AccountCredentials): So
         password: creds.password ?? '',
         patient: text(props.patient),
         acceptTerms: props.acceptTerms === true,
+        ...sensorDays(props.sensorDays),
       };
     case 'nightscout':
       // A readable site needs neither secret; the site's address is required.
@@ -144,6 +148,12 @@ export function sourceConfig(props: AccountProps, creds: AccountCredentials): So
         accessSecret: text(creds.accessSecret),
       };
   }
+}
+
+/** A number of days from the dialog (a text field); blank is "not set", anything else the core judges. */
+function sensorDays(value: string | number | undefined): { sensorDays?: number } {
+  if (value === undefined || (typeof value === 'string' && value.trim() === '')) return {};
+  return { sensorDays: Number(value) };
 }
 
 /** The secret material the stored session is sealed with. */

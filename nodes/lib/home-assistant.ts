@@ -66,7 +66,12 @@ export class HomeAssistantOutput {
   private state(descriptor: SubjectDescriptor, subject: SubjectState): NodeMessage[] {
     const out: MqttMessage[] = [];
     if (subject.last) {
-      out.push(...stateMessages(descriptor, subject.last, subject.previous, { stale: subject.stale }));
+      out.push(
+        ...stateMessages(descriptor, subject.last, subject.previous, {
+          stale: subject.stale,
+          sensor: subject.sensorStatus(),
+        }),
+      );
     }
     out.push(...problemMessages(descriptor, subject.problem ?? null));
     return out.map(toMsg);
@@ -87,6 +92,7 @@ export class HomeAssistantOutput {
       thresholds: this.thresholds,
       staleMinutes: this.staleMinutes,
       continuous: subject.continuous,
+      ...(subject.provider === 'librelinkup' || subject.sensor ? { sensor: true } : {}),
     };
   }
 }

@@ -5,15 +5,37 @@ import {
   type GlucoseReading,
   type GlucoseUnit,
 } from '../../src/model/reading';
+import type { SensorStatus } from '../../src/model/sensor';
 import type { NodeMessage } from './types';
 
-/** One reading onto a message: the value in the account's unit, the whole reading, the subject. */
-export function putReading(msg: NodeMessage, reading: GlucoseReading, unit: GlucoseUnit): NodeMessage {
+/** Whose reading it is, as far as the message needs: their sensor, when the cloud reports one. */
+export interface ReadingOwner {
+  sensorStatus(now?: number): SensorStatus | undefined;
+}
+
+/**
+ * One reading onto a message: the value in the account's unit, the whole reading, the subject, and
+ * `msg.sensor` ({serial, activated, ends, daysLeft, warmingUp}) when the cloud reports the person's sensor.
+ */
+export function putReading(
+  msg: NodeMessage,
+  reading: GlucoseReading,
+  unit: GlucoseUnit,
+  owner?: ReadingOwner,
+): NodeMessage {
   msg.payload = valueIn(reading, unit);
   msg.reading = readingToJson(reading);
   msg.unit = unitLabel(unit);
   msg.topic = reading.subject;
+  putSensor(msg, owner);
   return msg;
+}
+
+/** `msg.sensor` from the person's state (left out when the cloud reports no sensor). */
+export function putSensor(msg: NodeMessage, owner: ReadingOwner | undefined): void {
+  const sensor = owner?.sensorStatus();
+  if (sensor) msg.sensor = sensor;
+  else delete msg.sensor;
 }
 
 /** A history onto a message: the readings (oldest first) as the payload. */

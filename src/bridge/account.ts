@@ -39,6 +39,8 @@ export class BridgeAccount {
       logger,
       staleMinutes: config.staleMinutes,
       measurements: true,
+      thresholds: config.thresholds,
+      cloudThresholds: config.cloudThresholds,
       clientOptions,
     });
     // MQTT first: the uploads are handed their readings after it has published them.
@@ -76,9 +78,15 @@ export class BridgeAccount {
     });
     follower.on('removed', (subject) => publisher.removeSubject(subject.slug));
     follower.on('reading', (subject, reading) => {
-      publisher.publishReading(subject.slug, reading, { previous: subject.previous, stale: subject.stale });
+      publisher.publishReading(subject.slug, reading, {
+        previous: subject.previous,
+        stale: subject.stale,
+        sensor: subject.sensorStatus(),
+      });
       this.events.reading?.(subject.slug, reading);
     });
+    // A new sensor, or the person's limits from the cloud: discovery again (only what changed is sent).
+    follower.on('details', (subject) => publisher.addSubject(this.describe(subject)));
     follower.on('status', (subject) => {
       publisher.publishStale(subject.slug, subject.stale);
       publisher.publishProblem(subject.slug, subject.problem ?? null);
@@ -94,9 +102,10 @@ export class BridgeAccount {
       name: subject.name,
       provider: subject.provider,
       units: this.config.units,
-      thresholds: this.config.thresholds,
+      thresholds: subject.thresholds ?? this.config.thresholds,
       staleMinutes: this.config.staleMinutes,
       continuous: subject.continuous,
+      ...(subject.provider === 'librelinkup' || subject.sensor ? { sensor: true } : {}),
     };
   }
 }

@@ -5,13 +5,15 @@ import {
   describeIssues,
   displayOverridesSchema,
   nightscoutDestinationSchema,
+  resolveThresholds,
   sourceConfigSchema,
   staleMinutesSchema,
-  thresholdsSchema,
+  thresholdsSettingSchema,
   unitsSchema,
   type NightscoutDestination,
   type SourceConfig,
   type Thresholds,
+  type ThresholdsSetting,
 } from '../config';
 import { describeDestinationProblem, destinationProblem } from '../follow/destinations';
 import { jsonShapeProblem, type JsonLimits } from '../http/json-limits';
@@ -33,7 +35,8 @@ export const bridgeConfigSchema = z.object({
   mqtt: mqttSettingsSchema.default({ baseTopic: 'glucobridge', discoveryPrefix: 'homeassistant' }),
   units: unitsSchema.default('mgdl'),
   staleMinutes: staleMinutesSchema.default(15),
-  thresholds: thresholdsSchema.default(DEFAULT_THRESHOLDS),
+  /** Limits in mg/dL, or `"cloud"` for each person's own limits from their cloud. */
+  thresholds: thresholdsSettingSchema.default(DEFAULT_THRESHOLDS),
   accounts: z.array(z.unknown()).min(1, 'accounts must list at least one account'),
   /** Where session tokens are kept; default beside the configuration file. */
   stateFile: z
@@ -53,7 +56,10 @@ export interface AccountConfig {
   source: SourceConfig;
   name: string;
   units: GlucoseUnit;
+  /** The configured limits: every person's, or with `cloudThresholds` the fallback where their cloud has none. */
   thresholds: Thresholds;
+  /** `thresholds: "cloud"` (on the account or for all): each person's limits come from their cloud. */
+  cloudThresholds: boolean;
   staleMinutes: number;
   /** Every reading of this account's person is also uploaded to this Nightscout site. */
   nightscout?: NightscoutDestination;
@@ -63,7 +69,7 @@ export interface BridgeConfig {
   mqtt: z.output<typeof mqttSettingsSchema>;
   units: GlucoseUnit;
   staleMinutes: number;
-  thresholds: Thresholds;
+  thresholds: ThresholdsSetting;
   accounts: AccountConfig[];
   stateFile?: string;
 }
@@ -132,11 +138,13 @@ export function parseBridgeConfig(raw: unknown, env: NodeJS.ProcessEnv = process
     const source = sourceConfigSchema.safeParse(rest);
     if (!source.success) throw configError(describeIssues(source.error, where));
     const nightscout = parseDestination(destination, source.data, where);
+    const limits = resolveThresholds(thresholds, config.thresholds);
     return {
       source: source.data,
       name,
       units: units ?? config.units,
-      thresholds: thresholds ?? config.thresholds,
+      thresholds: limits.thresholds,
+      cloudThresholds: limits.cloud,
       staleMinutes: staleMinutes ?? config.staleMinutes,
       ...(nightscout ? { nightscout } : {}),
     };

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { SourceConfig } from '../config';
+import type { SourceConfig, Thresholds } from '../config';
+import { DEFAULT_SENSOR_DAYS } from '../model/sensor';
 import { CgmError, stopsPolling, toCgmError } from '../model/errors';
 import { silentLogger, type Logger } from '../model/logger';
 import type { Measurement } from '../model/measurement';
@@ -16,6 +17,7 @@ import { accountKey } from './account-key';
 import { credentialFingerprint, newSalt, sameCredentials } from './fingerprint';
 import { hasMeasurements, MeasurementFollower } from './measurements';
 import { SubjectState } from './subject-state';
+import { personThresholds } from './thresholds';
 
 const MINUTE = 60_000;
 /** Looking for people again after a failed discovery backs off to this. */
@@ -48,6 +50,13 @@ export interface FollowerOptions {
   measurements?: boolean;
   /** History emitted when a person's poller first starts (minutes; 0 = only the latest reading). */
   initialHistoryMinutes?: number;
+  /**
+   * The configured limits (mg/dL). Given, each person's `thresholds` is decided here: these, or with
+   * `cloudThresholds` the limits of the person's cloud where it has them.
+   */
+  thresholds?: Thresholds;
+  /** `thresholds: "cloud"`: each person's limits from their cloud (LibreLinkUp, Nightscout). */
+  cloudThresholds?: boolean;
   /** For tests and hosts that share one transport. */
   clientOptions?: Pick<ClientOptions, 'transport'>;
   createSource?: SourceFactory;
@@ -66,6 +75,8 @@ export interface FollowerEvents {
   status: [SubjectState];
   /** The account's own problem changed (undefined: it works again). */
   problem: [CgmError | undefined];
+  /** What the cloud says about a person besides readings changed: their sensor, or their limits. */
+  details: [SubjectState];
   measurement: [SubjectState, Measurement];
 }
 
@@ -103,7 +114,10 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
   private discovering: Promise<void> | undefined;
   private measurements: MeasurementFollower | undefined;
   private refusalMaterial: { salt: string } | undefined;
+  /** Cloud limits already reported as unusable, per person (said once, not every poll). */
+  private readonly refusedLimits = new Map<string, string>();
   private storedLogin: StoredLogin | undefined;
+  private savedVersions: Record<string, string> = {};
 
   constructor(private readonly options: FollowerOptions) {
     super();
@@ -208,6 +222,7 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
   /** One read of a person's newest reading, through the same login; a newer one updates their state. */
   async latest(subject: SubjectState): Promise<GlucoseReading | null> {
     const reading = await this.source.latest(subject.id);
+    this.refreshDetails(subject);
     if (reading && reading.time.getTime() <= this.now() + 5 * MINUTE) this.offer(subject, reading);
     return reading;
   }
@@ -215,6 +230,7 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
   /** A person's readings of the last `minutes`, oldest first; the newest updates their state. */
   async history(subject: SubjectState, minutes: number): Promise<GlucoseReading[]> {
     const readings = await this.source.history({ minutes, subject: subject.id });
+    this.refreshDetails(subject);
     const newest = readings.filter((r) => r.time.getTime() <= this.now() + 5 * MINUTE).at(-1);
     if (newest) this.offer(subject, newest);
     return readings;
@@ -233,8 +249,15 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
       logger: this.logger,
       loginGate: this.policy,
       ...(session ? { session } : {}),
+      ...(stored.versions ? { versions: stored.versions } : {}),
     });
     this.sourceOf.onSession((state) => this.options.store.save({ session: state }));
+    // A version the cloud asked for is kept at once: the next start must not be refused again.
+    this.savedVersions = stored.versions ?? {};
+    this.sourceOf.onVersions?.((versions) => {
+      this.savedVersions = { ...this.savedVersions, ...versions };
+      this.options.store.save({ versions: this.savedVersions }, { urgent: true });
+    });
     for (const known of stored.subjects ?? []) this.add(known);
     // A refusal remembered from an earlier run: shown at once, and the password is not sent.
     const refusal = this.policy.refusal;
@@ -349,7 +372,9 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
       const known = this.followed.get(subject.id);
       // A known person keeps their slug (topics, entity ids, automations); the name follows the configuration.
       if (known) known.state.name = identity.name;
-      this.ensurePoller(known ?? this.add(identity));
+      const entry = known ?? this.add(identity);
+      this.refreshDetails(entry.state);
+      this.ensurePoller(entry);
     }
     this.dropUnselected(found, chosen);
     if (followsOthers(this.config)) this.markMissing(found);
@@ -389,6 +414,7 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
       provider: this.config.provider,
       continuous: this.sourceOf?.cadence.continuous ?? this.config.provider !== 'vitadock',
     });
+    if (this.options.thresholds) state.setThresholds(this.options.thresholds);
     const entry: Followed = { state, poller: undefined, watchers: [] };
     this.followed.set(known.id, entry);
     if (this.accountProblem) state.setProblem(this.accountProblem);
@@ -488,6 +514,7 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
         : {}),
     });
     poller.on('reading', (reading) => {
+      this.refreshDetails(state);
       this.setSubjectProblem(state, undefined);
       if (this.accountProblem) this.setAccountProblem(undefined);
       this.safeEmit('reading', state, reading);
@@ -530,6 +557,33 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
       this.logger,
     );
     this.measurements.start();
+  }
+
+  // ---- what the cloud says besides readings ----------------------------------------------------------
+
+  /**
+   * Takes the person's sensor and (with `cloudThresholds`) limits from the source's last answer; a change
+   * is a `details` event, before the reading that brought it goes out.
+   */
+  private refreshDetails(state: SubjectState): void {
+    const details = this.sourceOf?.details?.(state.id);
+    let changed = false;
+    if (details?.sensor || state.sensor) {
+      const days =
+        (this.config.provider === 'librelinkup' ? this.config.sensorDays : undefined) ?? DEFAULT_SENSOR_DAYS;
+      // A sensor no longer reported (removed, between two) is not shown as if it still ran.
+      changed = state.setSensor(details?.sensor, days) || changed;
+    }
+    const configured = this.options.thresholds;
+    if (configured && this.options.cloudThresholds && details?.targets) {
+      const { thresholds, refused } = personThresholds(configured, details.targets);
+      if (refused && this.refusedLimits.get(state.id) !== refused) {
+        this.refusedLimits.set(state.id, refused);
+        this.logger.warn(`${this.who(state)}${refused}; using the configured ones`);
+      }
+      changed = state.setThresholds(thresholds) || changed;
+    }
+    if (changed) this.safeEmit('details', state);
   }
 
   // ---- problems -----------------------------------------------------------------------------------

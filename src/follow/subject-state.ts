@@ -1,7 +1,15 @@
 import type { Thresholds } from '../config';
 import type { CgmError } from '../model/errors';
 import type { GlucoseReading, GlucoseUnit, ProviderId } from '../model/reading';
+import {
+  DEFAULT_SENSOR_DAYS,
+  sameSensor,
+  sensorStatus,
+  type SensorInfo,
+  type SensorStatus,
+} from '../model/sensor';
 import { classify, deltaIn, deltaPerFiveMinutes, type Classification } from './classify';
+import { sameThresholds } from './thresholds';
 
 /** Who a subject is, as the follower names it for every host. */
 export interface SubjectIdentity {
@@ -25,6 +33,10 @@ export interface SubjectSnapshot extends SubjectIdentity {
   stale: boolean;
   /** Why this person's data does not come (the account's failure, or their own). */
   problem: CgmError | undefined;
+  /** Their current sensor as the cloud last reported it (LibreLinkUp), at the time of the snapshot. */
+  sensor?: SensorStatus | undefined;
+  /** Their limits (mg/dL) when the follower decides them (configured, or from the cloud). */
+  thresholds?: Thresholds | undefined;
 }
 
 /**
@@ -42,6 +54,9 @@ export class SubjectState implements SubjectIdentity {
   private previousReading: GlucoseReading | undefined;
   private isStale = false;
   private currentProblem: CgmError | undefined;
+  private sensorInfo: SensorInfo | undefined;
+  private sensorDays = DEFAULT_SENSOR_DAYS;
+  private limits: Thresholds | undefined;
 
   constructor(identity: SubjectIdentity) {
     this.id = identity.id;
@@ -65,6 +80,40 @@ export class SubjectState implements SubjectIdentity {
 
   get problem(): CgmError | undefined {
     return this.currentProblem;
+  }
+
+  /** The person's current sensor as their cloud last reported it; undefined when it reports none. */
+  get sensor(): SensorInfo | undefined {
+    return this.sensorInfo;
+  }
+
+  /** The sensor as hosts show it at `now`: serial, start, expected end, days left, warming up. */
+  sensorStatus(now: number = Date.now()): SensorStatus | undefined {
+    return this.sensorInfo ? sensorStatus(this.sensorInfo, this.sensorDays, now) : undefined;
+  }
+
+  /**
+   * The person's limits in mg/dL, when the follower was given them: the configured ones, or with
+   * `thresholds: "cloud"` the cloud's. Undefined: the host applies its own.
+   */
+  get thresholds(): Thresholds | undefined {
+    return this.limits;
+  }
+
+  /** Returns true when the sensor (its serial, start or life) changed. */
+  setSensor(info: SensorInfo | undefined, days: number = this.sensorDays): boolean {
+    if (sameSensor(info, this.sensorInfo) && days === this.sensorDays) return false;
+    this.sensorInfo = info;
+    this.sensorDays = days;
+    return true;
+  }
+
+  /** Returns true when the limits changed. */
+  setThresholds(thresholds: Thresholds | undefined): boolean {
+    if (sameThresholds(thresholds, this.limits) && (thresholds === undefined) === (this.limits === undefined))
+      return false;
+    this.limits = thresholds;
+    return true;
   }
 
   get deltaMgdl(): number | null {
@@ -127,6 +176,8 @@ export class SubjectState implements SubjectIdentity {
       deltaMgdl: this.deltaMgdl,
       stale: this.isStale,
       problem: this.currentProblem,
+      sensor: this.sensorStatus(),
+      thresholds: this.limits,
     };
   }
 }

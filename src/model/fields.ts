@@ -14,6 +14,7 @@ export const FIELD_WORDS = {
   patient: 'patient',
   serial: 'receiver serial',
   takeOverReceiver: 'take the receiver over',
+  acceptTerms: 'accept new terms of use automatically',
 } as const;
 
 export type FieldName = keyof typeof FIELD_WORDS;

@@ -249,6 +249,86 @@ function measurementEntities(
   }
 }
 
+/**
+ * The person's sensor (LibreLinkUp): serial (diagnostic), start and expected end (timestamps), days
+ * left, warming up, and "ends within 24 h" for an automation that reminds someone to change it. All
+ * read the `sensor` object of the state JSON; before the cloud reports a sensor they are unknown / off.
+ */
+function sensorEntities(subject: SubjectDescriptor, topics: Topics): EntitySpec[] {
+  if (!subject.sensor) return [];
+  const state = subjectTopic(topics, subject.key, LEAF.state);
+  const field = (name: string) => `{{ value_json.sensor.${name} if value_json.sensor is defined else None }}`;
+  const flag = (test: string) =>
+    `{{ 'ON' if value_json.sensor is defined and value_json.sensor.${test} else 'OFF' }}`;
+  return [
+    {
+      component: 'sensor',
+      objectId: 'sensor_serial',
+      config: {
+        name: 'Sensor serial',
+        state_topic: state,
+        value_template: field('serial'),
+        entity_category: 'diagnostic',
+        icon: 'mdi:barcode',
+      },
+    },
+    {
+      component: 'sensor',
+      objectId: 'sensor_started',
+      config: {
+        name: 'Sensor started',
+        state_topic: state,
+        value_template: field('activated'),
+        device_class: 'timestamp',
+        entity_category: 'diagnostic',
+      },
+    },
+    {
+      component: 'sensor',
+      objectId: 'sensor_ends',
+      config: {
+        name: 'Sensor ends',
+        state_topic: state,
+        value_template: field('ends'),
+        device_class: 'timestamp',
+      },
+    },
+    {
+      component: 'sensor',
+      objectId: 'sensor_days_left',
+      config: {
+        name: 'Sensor days left',
+        state_topic: state,
+        value_template: field('daysLeft'),
+        device_class: 'duration',
+        unit_of_measurement: 'd',
+        suggested_display_precision: 1,
+        icon: 'mdi:calendar-clock',
+      },
+    },
+    {
+      component: 'binary_sensor',
+      objectId: 'sensor_warming_up',
+      config: {
+        name: 'Sensor warming up',
+        state_topic: state,
+        value_template: flag('warmingUp'),
+        icon: 'mdi:timer-sand',
+      },
+    },
+    {
+      component: 'binary_sensor',
+      objectId: 'sensor_ending',
+      config: {
+        name: 'Sensor ends within 24 h',
+        state_topic: state,
+        value_template: flag('daysLeft < 1'),
+        icon: 'mdi:calendar-alert',
+      },
+    },
+  ];
+}
+
 function subjectDevice(subject: SubjectDescriptor, topics: Topics, options: DiscoveryOptions): DeviceSpec {
   const maker = DEVICE_MAKERS[subject.provider];
   return {
@@ -262,6 +342,7 @@ function subjectDevice(subject: SubjectDescriptor, topics: Topics, options: Disc
     },
     entities: [
       ...glucoseEntities(subject, topics),
+      ...sensorEntities(subject, topics),
       ...discoverableKinds(subject).flatMap((kind) => measurementEntities(kind, subject, topics)),
     ],
   };

@@ -15,6 +15,7 @@ import {
 } from './discovery';
 import { JobQueue, type Job } from './queue';
 import { LEAF, measurementMessages, problemMessages, stateMessages } from './state';
+import type { SensorStatus } from '../model/sensor';
 import {
   DISCOVERABLE_KINDS,
   validateSubject,
@@ -74,6 +75,8 @@ interface SubjectState {
   last?: GlucoseReading;
   previous?: GlucoseReading;
   stale: boolean;
+  /** The person's sensor as of the last reading published (LibreLinkUp). */
+  sensor?: SensorStatus | undefined;
   /** The problem payload last queued, so a repeated error is not re-sent every poll. */
   problem?: string;
 }
@@ -259,7 +262,11 @@ export class MqttPublisher {
   publishReading(
     key: string,
     reading: GlucoseReading,
-    status: { previous?: GlucoseReading | undefined; stale?: boolean } = {},
+    status: {
+      previous?: GlucoseReading | undefined;
+      stale?: boolean;
+      sensor?: SensorStatus | undefined;
+    } = {},
   ): void {
     const state = this.subjectFor(key, 'reading');
     if (!state) return;
@@ -269,7 +276,9 @@ export class MqttPublisher {
     }
     const previous = 'previous' in status ? status.previous : state.last;
     const stale = status.stale ?? false;
-    const messages = stateMessages(state.descriptor, reading, previous, { stale }, this.topicOptions);
+    const sensor = status.sensor;
+    const messages = stateMessages(state.descriptor, reading, previous, { stale, sensor }, this.topicOptions);
+    state.sensor = sensor;
     state.previous = previous;
     state.last = reading;
     state.stale = stale;
@@ -291,7 +300,7 @@ export class MqttPublisher {
       state.descriptor,
       state.last,
       state.previous,
-      { stale },
+      { stale, sensor: state.sensor },
       this.topicOptions,
     ).filter((m) => m.topic === subjectTopic(this.topics, key, LEAF.state));
     this.enqueueControl(messages, `state:${key}`, key);

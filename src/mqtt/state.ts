@@ -1,6 +1,7 @@
 import type { CgmError } from '../model/errors';
 import { homeAssistantTrend } from '../model/trend';
 import type { Measurement } from '../model/measurement';
+import type { SensorStatus } from '../model/sensor';
 import { classify, deltaIn, deltaPerFiveMinutes } from '../follow/classify';
 import { unitLabel, valueIn, type GlucoseReading } from '../model/reading';
 import type { SubjectDescriptor } from './subject';
@@ -48,11 +49,18 @@ export interface StatePayload {
   provider: GlucoseReading['provider'];
   /** The sensor's LOW/HIGH placeholder (Dexcom 39/401, Libre isLow/isHigh), null for a real value. */
   limit: 'low' | 'high' | null;
+  /**
+   * The person's current sensor, when the cloud reports one (LibreLinkUp): serial, start and expected
+   * end (ISO instants), days left, warming up. Absent otherwise.
+   */
+  sensor?: SensorStatus;
 }
 
 export interface ReadingStatus {
   /** No newer reading for longer than the subject's `staleMinutes`. */
   stale: boolean;
+  /** The person's sensor as of now, when the cloud reports one. */
+  sensor?: SensorStatus | undefined;
 }
 
 export function statePayload(
@@ -78,6 +86,7 @@ export function statePayload(
     stale: status.stale,
     provider: reading.provider,
     limit: reading.limit ?? null,
+    ...(status.sensor ? { sensor: { ...status.sensor } } : {}),
   };
 }
 

@@ -27,6 +27,8 @@ export interface SubjectDescriptor {
   continuous?: boolean;
   /** Non-glucose measurements this subject has, e.g. `['weight', 'bloodPressure']`. */
   measurementKinds?: readonly string[];
+  /** The cloud reports the person's sensor (LibreLinkUp): its serial, start and end get entities. */
+  sensor?: boolean;
 }
 
 const SLUG = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;

@@ -1,6 +1,7 @@
 import type { HttpTransport } from '../http/transport';
 import type { Logger } from '../model/logger';
 import type { GlucoseReading, ProviderId } from '../model/reading';
+import type { SensorInfo } from '../model/sensor';
 
 import type { Subject } from '../model/subject';
 import type { LoginGate } from './login-policy';
@@ -44,6 +45,31 @@ export interface Cadence {
 
 export type SessionListener = (state: SessionState) => void;
 
+/**
+ * Protocol versions a client adopted from the cloud, by name (LibreLinkUp: `librelinkup`, its minimum
+ * app version). Hosts persist them (the state store's `versions`) and hand them back at the next start.
+ */
+export type AdoptedVersions = Record<string, string>;
+export type VersionListener = (versions: AdoptedVersions) => void;
+
+/** A person's own limits as the cloud keeps them, in mg/dL; each only where the cloud has one. */
+export interface CloudTargets {
+  urgentLow?: number;
+  low?: number;
+  high?: number;
+}
+
+/**
+ * What a cloud says about a person besides readings, as of its last answer (LibreLinkUp's connection:
+ * the sensor, the target range and the follower's alarm rules; a Nightscout site's thresholds).
+ */
+export interface SubjectDetails {
+  /** The person's name as the cloud gives it. */
+  name?: string;
+  sensor?: SensorInfo;
+  targets?: CloudTargets;
+}
+
 /** The provider-neutral face every adapter uses. Every method rejects only with `CgmError`. */
 export interface CgmSource {
   readonly provider: ProviderId;
@@ -57,6 +83,13 @@ export interface CgmSource {
   subjects(): Promise<Subject[]>;
   /** Called whenever the tokens worth persisting change. */
   onSession(listener: SessionListener): () => void;
+  /** Called when the client adopts a protocol version the cloud asked for (persist it). */
+  onVersions?(listener: VersionListener): () => void;
+  /**
+   * What the last answer said about a person (sensor, targets, name); no request of its own.
+   * Undefined when the cloud said nothing (yet) or the source has no such details.
+   */
+  details?(subject: string): SubjectDetails | undefined;
   close(): Promise<void>;
 }
 
@@ -72,4 +105,6 @@ export interface ClientOptions {
    * that survives restarts; without it the client keeps the same rules in memory.
    */
   loginGate?: LoginGate;
+  /** Protocol versions adopted in an earlier run, as emitted by `onVersions`. */
+  versions?: Readonly<AdoptedVersions>;
 }

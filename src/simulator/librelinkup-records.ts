@@ -183,11 +183,22 @@ function alarmRules(): Json {
   };
 }
 
+/** When the patient's current sensor was started: a new one every 14 days, at the patient's own time. */
+export function sensorStart(patient: LibrePatientSpec, now: number): number {
+  const start = now - ((now + hash(patient.seed)) % SENSOR_LIFE);
+  return Math.floor(start / 1000) * 1000;
+}
+
+/** The serial of the sensor started at `start`: a Libre 3 (`0E…`), new with every sensor. */
+export function sensorSerial(patient: LibrePatientSpec, start: number): string {
+  return `0E${(hash(`${patient.seed}:${start}`) % 1e8).toString().padStart(8, '0')}`;
+}
+
 function sensor(patient: LibrePatientSpec, now: number): Json {
-  const activated = now - ((now + hash(patient.seed)) % SENSOR_LIFE);
+  const activated = sensorStart(patient, now);
   return {
     deviceId: '',
-    sn: `0E${(hash(patient.seed) % 1e8).toString().padStart(8, '0')}`,
+    sn: sensorSerial(patient, activated),
     a: Math.floor(activated / 1000),
     w: 60,
     pt: 4,

@@ -75,8 +75,9 @@ export class LibreLinkUpSimulator implements ProviderSimulator {
   private readonly accounts = new Map<string, AccountState>();
   private readonly tokens = new Map<string, TokenState>();
   private readonly tokenLifetimeMs: number;
-  private readonly minVersion: number[];
-  private readonly minVersionText: string;
+  private minVersion: number[];
+  /** What a 920 answer names as `minimumVersion` (normally the enforced minimum itself). */
+  private minVersionText: string;
   rotateTickets: boolean;
 
   constructor(options: LibreLinkUpSimulatorOptions = {}) {
@@ -105,6 +106,18 @@ export class LibreLinkUpSimulator implements ProviderSimulator {
       lines.push(`  ${spec.email} / ${spec.password} (region ${spec.region}${extra}): ${names}`);
     }
     return lines;
+  }
+
+  /**
+   * Abbott raises the minimum app version: from now on every call with an older `version` header gets
+   * HTTP 403 with `{"status":920,"data":{"minimumVersion":…}}`. `answer` is what the 920 names
+   * (default `version`; a broken or lower one plays a confused cloud).
+   */
+  requireVersion(version: string, answer: string = version): void {
+    const parsed = parseVersion(version);
+    if (!parsed) throw new Error(`not a version: ${version}`);
+    this.minVersion = parsed;
+    this.minVersionText = answer;
   }
 
   /** Makes every token of one account (or of all) invalid: the next call gets HTTP 401. */

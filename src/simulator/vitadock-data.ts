@@ -43,6 +43,8 @@ interface Schedule {
   /** Times of day (hours, UTC) the device is used, or a fixed step for the glucose meter. */
   hours?: number[];
   stepMs?: number;
+  /** Used every this many days (default 1), at `hours`. */
+  everyDays?: number;
   build: (seed: string, time: number) => Record<string, unknown>;
 }
 
@@ -168,10 +170,19 @@ function schedules(seed: string, glucoseStepMs: number): Record<VitaDockDataModu
 /** Instants of a schedule within (from, to]. */
 function timesOf(schedule: Schedule, from: number, to: number): number[] {
   if (schedule.stepMs) return gridTimes(from, to, schedule.stepMs);
+  const period = (schedule.everyDays ?? 1) * DAY;
   return (schedule.hours ?? []).flatMap((hour) => {
     const offset = Math.round(hour * HOUR);
-    return gridTimes(from - offset, to - offset, DAY).map((t) => t + offset);
+    return gridTimes(from - offset, to - offset, period).map((t) => t + offset);
   });
+}
+
+/** What a simulated user measures: every module daily (the demo), or only some, less often. */
+export interface UsagePattern {
+  /** Only these modules have records (default all). */
+  modules?: readonly VitaDockDataModule[];
+  /** Each non-glucose device is used every this many days (default 1; 7 for weekly weigh-ins). */
+  everyDays?: number;
 }
 
 /**
@@ -188,8 +199,13 @@ export class VitaDockDataStore {
     now: number,
     historyDays: number,
     glucoseStepMs: number,
+    pattern: UsagePattern = {},
   ) {
-    this.schedules = schedules(seed, glucoseStepMs);
+    const all = schedules(seed, glucoseStepMs);
+    const modules = pattern.modules ?? (Object.keys(all) as VitaDockDataModule[]);
+    this.schedules = Object.fromEntries(
+      modules.map((module) => [module, { ...all[module], everyDays: pattern.everyDays ?? 1 }]),
+    ) as Record<VitaDockDataModule, Schedule>;
     this.generatedUntil = now - historyDays * DAY;
   }
 

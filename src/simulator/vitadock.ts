@@ -17,6 +17,18 @@ export const VITADOCK_DEMO = {
   name: 'vitadock-demo',
 } as const;
 
+/**
+ * A second pre-authorised user of the demo application: years of weekly weigh-ins (and a weekly blood
+ * pressure), the record a scale's owner wants whole. Obviously fake tokens too.
+ */
+export const VITADOCK_YEARS = {
+  accessToken: 'demo-vitadock-years-token-not-real',
+  accessSecret: 'demo-vitadock-years-secret-not-real',
+  name: 'vitadock-years',
+  years: 6,
+  modules: ['targetscales', 'cardiodocks'] as const,
+} as const;
+
 export interface VitaDockSimulatorOptions {
   /** Registered applications (default: the demo one). */
   consumers?: SimConsumer[];
@@ -37,6 +49,7 @@ export interface VitaDockSimulatorOptions {
 }
 
 const DEFAULT_PAGE = 100;
+const DAY_MS = 24 * 3600_000;
 
 const html = (status: number, body: string): SimResponse => ({
   status,
@@ -62,6 +75,8 @@ export class VitaDockSimulator implements ProviderSimulator {
   readonly prefix = '/vitadock';
   readonly auth: VitaDockAuthority;
   readonly data: VitaDockDataStore;
+  /** The records of `VITADOCK_YEARS` (weekly, for years). */
+  readonly years: VitaDockDataStore;
   private readonly clock: SimClock;
   private readonly maxPage: number;
 
@@ -80,7 +95,19 @@ export class VitaDockSimulator implements ProviderSimulator {
         { token: VITADOCK_DEMO.accessToken, secret: VITADOCK_DEMO.accessSecret },
         0,
       );
+      this.auth.addAccessToken(
+        VITADOCK_DEMO.consumerKey,
+        { token: VITADOCK_YEARS.accessToken, secret: VITADOCK_YEARS.accessSecret },
+        0,
+      );
     }
+    this.years = new VitaDockDataStore(
+      `${options.seed ?? 'vitadock-demo'}:years`,
+      this.clock.now(),
+      VITADOCK_YEARS.years * 366,
+      DAY_MS,
+      { modules: VITADOCK_YEARS.modules, everyDays: 7 },
+    );
     this.data = new VitaDockDataStore(
       options.seed ?? 'vitadock-demo',
       this.clock.now(),
@@ -90,8 +117,18 @@ export class VitaDockSimulator implements ProviderSimulator {
   }
 
   describe(baseUrl: string): string[] {
+    const env = (token: string, secret: string) =>
+      `GLUCOBRIDGE_VITADOCK_CONSUMER_KEY=${VITADOCK_DEMO.consumerKey} ` +
+      `GLUCOBRIDGE_VITADOCK_CONSUMER_SECRET=${VITADOCK_DEMO.consumerSecret} ` +
+      `GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN=${token} GLUCOBRIDGE_VITADOCK_ACCESS_SECRET=${secret}`;
     return [
-      `VitaDock Online at ${baseUrl}: application key ${VITADOCK_DEMO.consumerKey}, pre-authorised user "${VITADOCK_DEMO.name}"`,
+      `VitaDock Online at ${baseUrl}: application key ${VITADOCK_DEMO.consumerKey}, pre-authorised users "${VITADOCK_DEMO.name}" and "${VITADOCK_YEARS.name}"`,
+      `  read --provider vitadock needs the application key and secret and a pre-authorised token pair:`,
+      `    ${env(VITADOCK_DEMO.accessToken, VITADOCK_DEMO.accessSecret)} \\`,
+      `      glucobridge read --provider vitadock --server ${baseUrl} [--module targetscales]`,
+      `  "${VITADOCK_YEARS.name}" (${VITADOCK_YEARS.years} years of weekly weigh-ins and blood pressure): the same with`,
+      `    GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN=${VITADOCK_YEARS.accessToken} GLUCOBRIDGE_VITADOCK_ACCESS_SECRET=${VITADOCK_YEARS.accessSecret}`,
+      `      glucobridge read --provider vitadock --server ${baseUrl} --module targetscales --since 2020-01-01`,
       `  consent page ${baseUrl}/desiredaccessrights/request?oauth_token=… (add &approve=1 to grant without a browser)`,
     ];
   }
@@ -199,7 +236,8 @@ export class VitaDockSimulator implements ProviderSimulator {
     if (path.startsWith('/data/')) {
       const result = check('access');
       if (!result.ok) return unauthorised();
-      return this.dataCall(request, path.slice('/data/'.length), now);
+      const store = result.token?.token === VITADOCK_YEARS.accessToken ? this.years : this.data;
+      return this.dataCall(request, path.slice('/data/'.length), now, store);
     }
     return text(404, 'Not Found');
   }
@@ -232,15 +270,15 @@ export class VitaDockSimulator implements ProviderSimulator {
     );
   }
 
-  private dataCall(request: SimRequest, rest: string, now: number): SimResponse {
+  private dataCall(request: SimRequest, rest: string, now: number, data: VitaDockDataStore): SimResponse {
     const match = /^(.+?)(\/sync|\/count|\/array|\/delete\/array|\/delete)?$/.exec(rest);
     const module = match?.[1] as VitaDockDataModule | undefined;
     const operation = match?.[2] ?? '';
     if (!module || !(VITADOCK_DATA_MODULES as readonly string[]).includes(module))
       return text(404, 'Not Found');
     if (hasRepeatedParameter(request.query)) return badRequest();
-    this.data.advance(now);
-    const records = this.data.all(module);
+    data.advance(now);
+    const records = data.all(module);
     if (request.method === 'GET' && (operation === '' || operation === '/sync')) {
       return this.page(request, records, operation === '/sync' ? 'updatedDate' : 'measurementDate');
     }
@@ -255,18 +293,17 @@ export class VitaDockSimulator implements ProviderSimulator {
       if (!items.every((item) => item !== null && typeof item === 'object')) return badRequest();
       return {
         status: 200,
-        body: items.map((item) => this.data.store(module, item as Record<string, unknown>, now)),
+        body: items.map((item) => data.store(module, item as Record<string, unknown>, now)),
       };
     }
     if (request.method === 'POST' && operation === '/delete/array') {
       if (!Array.isArray(request.json)) return badRequest();
-      for (const id of request.json as unknown[])
-        if (typeof id === 'string') this.data.remove(module, id, now);
+      for (const id of request.json as unknown[]) if (typeof id === 'string') data.remove(module, id, now);
       return { status: 200 };
     }
     if (request.method === 'POST' && operation === '/delete') {
       const id = request.query.get('id');
-      return id && this.data.remove(module, id, now) ? { status: 200 } : text(404, 'Not Found');
+      return id && data.remove(module, id, now) ? { status: 200 } : text(404, 'Not Found');
     }
     return text(405, 'Method Not Allowed');
   }

@@ -58,6 +58,39 @@ describe('bridge configuration', () => {
     expect(config.accounts[0]?.thresholds).to.deep.equal({ urgentLow: 50, low: 65, high: 200 });
   });
 
+  it('takes thresholds "cloud" for all or one account, the configured limits staying the fallback', () => {
+    const ben = {
+      name: 'Ben',
+      provider: 'librelinkup',
+      username: 'ben@example.org',
+      password: 'pw-ben-1234',
+    };
+    const limits = { urgentLow: 50, low: 65, high: 200 };
+    const perAccount = parseBridgeConfig(
+      {
+        thresholds: limits,
+        accounts: [minimal.accounts[0], { ...ben, thresholds: 'cloud', sensorDays: 15 }],
+      },
+      {},
+    );
+    expect(perAccount.accounts.map((a) => [a.cloudThresholds, a.thresholds])).to.deep.equal([
+      [false, limits],
+      [true, limits],
+    ]);
+    expect(perAccount.accounts[1]?.source).to.include({ sensorDays: 15 });
+    const global = parseBridgeConfig({ thresholds: 'cloud', accounts: [{ ...ben, thresholds: limits }] }, {});
+    expect(global.accounts.map((a) => [a.cloudThresholds, a.thresholds])).to.deep.equal([[false, limits]]);
+    const everyone = parseBridgeConfig({ thresholds: 'cloud', accounts: [ben] }, {});
+    expect(everyone.accounts[0]).to.deep.include({
+      cloudThresholds: true,
+      thresholds: { urgentLow: 55, low: 70, high: 180 },
+    });
+    const wrong = failure(() => parseBridgeConfig({ thresholds: 'clouds', accounts: [ben] }, {}));
+    expect(wrong.message).to.match(/^thresholds: /);
+    const days = failure(() => parseBridgeConfig({ accounts: [{ ...ben, sensorDays: 14.5 }] }, {}));
+    expect(days.message).to.contain('sensorDays must be a whole number of days');
+  });
+
   it('reads secrets written as {"env": NAME} from the environment', () => {
     const config = parseBridgeConfig(
       {

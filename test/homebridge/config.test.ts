@@ -36,6 +36,31 @@ describe('Homebridge platform configuration', () => {
     expect(accounts[0]!.config).to.deep.include({ provider: 'dexcom', region: 'ous' });
   });
 
+  it('takes thresholds "cloud" from config.json or the form\'s checkbox, for all or one account', () => {
+    const libre = { provider: 'librelinkup', username: 'carer@example.org', password: 'pw' };
+    const limits = { urgentLow: 60, low: 80, high: 200 };
+    const perAccount = ok({ thresholds: limits, accounts: [dexcom, { ...libre, cloudThresholds: true }] });
+    expect(perAccount.accounts.map((a) => [a.cloudThresholds, a.thresholds])).to.deep.equal([
+      [false, limits],
+      [true, limits],
+    ]);
+    const json = ok({
+      thresholds: 'cloud',
+      accounts: [libre, { ...libre, username: 'b', cloudThresholds: false }],
+    });
+    expect(json.settings).to.deep.include({
+      cloudThresholds: true,
+      thresholds: { urgentLow: 55, low: 70, high: 180 },
+    });
+    expect(json.accounts.map((a) => a.cloudThresholds)).to.deep.equal([true, false]);
+    const form = ok({
+      cloudThresholds: true,
+      thresholds: limits,
+      accounts: [{ ...libre, thresholds: 'cloud' }],
+    });
+    expect(form.accounts[0]).to.deep.include({ cloudThresholds: true, thresholds: limits });
+  });
+
   it('lets one account differ in unit, thresholds and stale time', () => {
     const { accounts } = ok({
       units: 'mmol/L',
@@ -118,6 +143,8 @@ describe('Homebridge platform configuration', () => {
         (z) => Object.keys(z.shape),
       ),
     );
+    // The form's way of writing `thresholds: "cloud"` on an account (read by parseAccount).
+    known.add('cloudThresholds');
     // The upload block of an account: exactly the fields of a Nightscout destination.
     known.add('nightscout');
     const upload = (

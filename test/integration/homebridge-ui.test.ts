@@ -264,9 +264,13 @@ describe('the Homebridge UI settings form in chromium', function () {
       }
     }
     const block = saved.platforms.find((p) => p.platform === 'GlucoBridge')!;
-    // The one field the form adds is the LibreLinkUp card's own unticked checkbox; the Dexcom accounts,
-    // which have no such field, stay exactly as written (the UI used to add `acceptTerms` to every account).
-    expect(block.accounts).to.deep.equal([ACCOUNTS[0], { ...ACCOUNTS[1], acceptTerms: false }, ACCOUNTS[2]]);
+    // The only fields the form adds are the LibreLinkUp card's own unticked checkboxes; the Dexcom accounts,
+    // which have no such fields, stay exactly as written (the UI used to add `acceptTerms` to every account).
+    expect(block.accounts).to.deep.equal([
+      ACCOUNTS[0],
+      { ...ACCOUNTS[1], acceptTerms: false, cloudThresholds: false },
+      ACCOUNTS[2],
+    ]);
     // Besides the accounts, Save writes only the display defaults the form shows (the plugin's own).
     const { accounts: _accounts, ...rest } = block;
     expect(rest).to.deep.equal({

@@ -19,7 +19,11 @@ import { expect } from 'chai';
 import { bridgeDiscoveryMessages } from '../../src/mqtt/bridge';
 import { discoveryMessages, type DiscoveryOptions } from '../../src/mqtt/discovery';
 import type { MqttMessage } from '../../src/mqtt/topics';
+import type { SubjectDescriptor } from '../../src/mqtt/subject';
 import { ANNA, BOB, CARLA } from './fixtures';
+
+/** A LibreLinkUp person whose sensor the cloud reports: the sensor entities too. */
+const DORA: SubjectDescriptor = { ...BOB, key: 'dora', name: 'Dora', sensor: true };
 
 type Check = (value: unknown) => boolean;
 
@@ -252,7 +256,7 @@ function everyPayload(options: DiscoveryOptions): MqttMessage[] {
       { model: 'Stand-alone bridge', configurationUrl: 'http://127.0.0.1:8080/' },
       options,
     ),
-    ...[ANNA, BOB, CARLA].flatMap((subject) => discoveryMessages(subject, options)),
+    ...[ANNA, BOB, CARLA, DORA].flatMap((subject) => discoveryMessages(subject, options)),
   ];
 }
 

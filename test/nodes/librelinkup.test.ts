@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { LIBRE_DEMO_ACCOUNTS } from '../../src/simulator/librelinkup';
+import { sensorSerial, sensorStart } from '../../src/simulator/librelinkup-records';
 import {
   ALL_NODES,
   type Clouds,
@@ -69,6 +70,24 @@ describe('cgm nodes with a LibreLinkUp account', () => {
     expect(msg.payload).to.equal(reading.mmol);
     expect(msg.unit).to.equal('mmol/L');
     expect(statuses('read').at(-1)!.text).to.equal(`${reading.mmol} mmol/L ${reading.arrow}`);
+  });
+
+  it('puts the sensor on the message: serial, start, end after the sensor days, days left, warming up', async () => {
+    const mia = family.patients[0]!;
+    await load({ patient: 'Mia', sensorDays: '15' });
+    const got = nextMessage('out');
+    receive('read', { payload: 'go' });
+    const msg = await got;
+    const start = sensorStart(mia, Date.now());
+    const sensor = msg.sensor as Record<string, unknown>;
+    expect(Object.keys(sensor)).to.deep.equal(['serial', 'activated', 'ends', 'daysLeft', 'warmingUp']);
+    expect(sensor).to.include({
+      serial: sensorSerial(mia, start),
+      activated: new Date(start).toISOString(),
+      ends: new Date(start + 15 * 24 * 3600_000).toISOString(),
+      warmingUp: Date.now() - start < 3600_000,
+    });
+    expect(sensor.daysLeft).to.be.closeTo((start + 15 * 24 * 3600_000 - Date.now()) / (24 * 3600_000), 0.11);
   });
 
   it('NOT_FOUND: a patient this account does not follow', async () => {

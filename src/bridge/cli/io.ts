@@ -82,6 +82,7 @@ export const ENV_AND_OPTIONS: Record<FieldName, string> = {
   patient: '--patient',
   serial: '--serial',
   takeOverReceiver: '--take-over-receiver',
+  acceptTerms: '--accept-terms',
 };
 
 /** How `glucobridge bridge` takes each field: a key of an account in the configuration file. */
@@ -94,6 +95,7 @@ export const CONFIG_FILE_KEYS: Record<FieldName, string> = {
   patient: 'patient',
   serial: 'serial',
   takeOverReceiver: 'takeOverReceiver',
+  acceptTerms: 'acceptTerms',
 };
 
 /** A core hint with the command's own names added to the fields it names: `"username" (GLUCOBRIDGE_USERNAME)`. */

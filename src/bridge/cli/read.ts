@@ -1,24 +1,26 @@
 import { CgmError } from '../../model/errors';
-import {
-  readingToJson,
-  unitLabel,
-  valueIn,
-  type GlucoseReading,
-  type GlucoseUnit,
-} from '../../model/reading';
+import { unitLabel, valueIn, type GlucoseReading, type GlucoseUnit } from '../../model/reading';
+import { DEFAULT_SENSOR_DAYS } from '../../model/sensor';
+import type { ProviderId } from '../../model/reading';
 import { createSource } from '../../source';
 import type { SourceConfigInput } from '../../config';
 import { credentialsFromEnv, parseOptions, UsageError, type CliIo } from './io';
 import { warningLogger } from './logger';
-import { readVitaDockModule, storedVitaDockOptions } from './vitadock';
+import { peopleJson, readPeople, sensorLines, type PersonReadings } from './read-people';
+import { readSpan } from './read-span';
+import { readVitaDockModule, storedVitaDockOptions, vitaDockConfigFromEnv } from './vitadock';
 
 export const READ_USAGE = `glucobridge read --provider dexcom|librelinkup|nightscout|vitadock [--region R | --server URL]
-                 [--minutes N] [--patient ID] [--units mgdl|mmol] [--json]
+                 [--minutes N | --since YYYY-MM-DD] [--patient NAME] [--units mgdl|mmol] [--json]
+  the latest reading, or those of the last --minutes (at most 1440) or since a day (UTC) or instant
   credentials from GLUCOBRIDGE_USERNAME, GLUCOBRIDGE_PASSWORD (and GLUCOBRIDGE_ACCOUNT_ID for Dexcom)
+  librelinkup: everyone the account follows, each row named, or --patient (id, name or a unique first
+            name); [--accept-terms] accepts new terms of use; [--sensor-days N] (15 for Plus sensors)
   nightscout: --server https://your-site [--api v1|v3]; GLUCOBRIDGE_NIGHTSCOUT_TOKEN or
             GLUCOBRIDGE_NIGHTSCOUT_API_SECRET (neither for a site readable without one)
   vitadock: [--module cardiodocks|targetscales|thermodocks|glucodockinsulins|glucodockmeals|tracker|activitydocks]
-            [--state FILE] [--name NAME]; key from GLUCOBRIDGE_VITADOCK_CONSUMER_KEY/_CONSUMER_SECRET, tokens
+            [--state FILE] [--name NAME]; --minutes and --since without limit (the whole record);
+            key from GLUCOBRIDGE_VITADOCK_CONSUMER_KEY and GLUCOBRIDGE_VITADOCK_CONSUMER_SECRET, tokens
             from GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN/_ACCESS_SECRET or the file \`glucobridge vitadock authorize\` wrote
 `;
 
@@ -28,7 +30,10 @@ const OPTIONS = {
   server: { type: 'string' },
   api: { type: 'string' },
   minutes: { type: 'string' },
+  since: { type: 'string' },
   patient: { type: 'string' },
+  'accept-terms': { type: 'boolean' },
+  'sensor-days': { type: 'string' },
   units: { type: 'string' },
   json: { type: 'boolean' },
   module: { type: 'string' },
@@ -44,32 +49,34 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
     io.stdout(READ_USAGE);
     return 0;
   }
+  const vitadock = values.provider === 'vitadock';
+  const span = readSpan(values, vitadock, READ_USAGE);
+  if (values['accept-terms'] && values.provider !== 'librelinkup') {
+    throw new UsageError('--accept-terms is for --provider librelinkup');
+  }
   // VitaDock's other devices (blood pressure, scale, thermometer, …) print measurements, not glucose.
   if (values.module !== undefined && values.module !== 'glucodockglucoses') {
-    if (values.provider !== 'vitadock') throw new UsageError('--module is for --provider vitadock');
-    return readVitaDockModule({ ...values, module: values.module }, io);
+    if (!vitadock) throw new UsageError('--module is for --provider vitadock');
+    return readVitaDockModule({ ...values, module: values.module, span }, io);
   }
   const units = parseUnits(values.units);
-  const minutes = values.minutes === undefined ? undefined : parseMinutes(values.minutes);
+  const sensorDays = parseSensorDays(values['sensor-days']);
   const logger = warningLogger(io);
-  const source = createSource(readConfig(values, io.env), {
+  const source = createSource(readConfig(values, io.env, sensorDays), {
     logger,
-    ...(values.provider === 'vitadock' ? await storedVitaDockOptions(io.env, values.state, values.name) : {}),
+    ...(vitadock ? await storedVitaDockOptions(io.env, values.state, values.name) : {}),
   });
   try {
-    const readings =
-      minutes === undefined
-        ? [await source.latest(values.patient)].filter((r): r is GlucoseReading => r !== null)
-        : await source.history(
-            values.patient === undefined ? { minutes } : { minutes, subject: values.patient },
-          );
-    if (readings.length === 0) {
+    const people = await readPeople(source, span, values.patient, sensorDays ?? DEFAULT_SENSOR_DAYS);
+    if (people.every((p) => p.readings.length === 0)) {
       throw new CgmError('NO_DATA', 'the account has no readings in that span', {
-        hint: 'Dexcom: Share must be on with at least one follower; LibreLinkUp: the sensor must be uploading; Nightscout: an uploader must be sending',
+        hint: NO_DATA_HINTS[source.provider],
       });
     }
     io.stdout(
-      values.json ? `${JSON.stringify(readings.map(readingToJson), null, 2)}\n` : table(readings, units),
+      values.json
+        ? `${JSON.stringify(peopleJson(people), null, 2)}\n`
+        : `${peopleTable(people, units)}${sensorLines(people)}`,
     );
     return 0;
   } finally {
@@ -77,9 +84,39 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** Why an account may have nothing to show, per cloud (each names only its own app). */
+const NO_DATA_HINTS: Record<ProviderId, string> = {
+  dexcom: 'Share must be on in the Dexcom app, with at least one follower',
+  librelinkup:
+    "the patient's phone must be uploading (the LibreLink app near the sensor); LibreLinkUp keeps the last 12 hours",
+  nightscout: 'an uploader (xDrip+, AAPS, Loop, …) must be sending to the site',
+  vitadock: 'nothing was measured in that span: widen --minutes, or give --since YYYY-MM-DD',
+};
+
+/** The table, with a column naming the person when the cloud names them (LibreLinkUp). */
+function peopleTable(people: PersonReadings[], units: GlucoseUnit): string {
+  const rows = people.flatMap((p) => p.readings.map((reading) => ({ reading, name: p.name })));
+  const named = rows.some((r) => r.name !== undefined);
+  return table(
+    rows.map((r) => r.reading),
+    units,
+    Date.now(),
+    named ? rows.map((r) => r.name ?? '') : undefined,
+  );
+}
+
 function readConfig(
-  values: { provider?: string; region?: string; server?: string; patient?: string; api?: string },
+  values: {
+    provider?: string;
+    region?: string;
+    server?: string;
+    patient?: string;
+    api?: string;
+    name?: string;
+    'accept-terms'?: boolean;
+  },
   env: NodeJS.ProcessEnv,
+  sensorDays: number | undefined,
 ): SourceConfigInput {
   const credentials = credentialsFromEnv(env);
   const common = {
@@ -101,6 +138,8 @@ function readConfig(
         username: credentials.username ?? '',
         password: credentials.password ?? '',
         ...(values.patient === undefined ? {} : { patient: values.patient }),
+        ...(values['accept-terms'] ? { acceptTerms: true } : {}),
+        ...(sensorDays === undefined ? {} : { sensorDays }),
       };
     case 'nightscout':
       if (values.server === undefined)
@@ -118,18 +157,10 @@ function readConfig(
           : {}),
       };
     case 'vitadock':
-      return {
-        provider: 'vitadock',
+      return vitaDockConfigFromEnv(env, {
         ...(values.server === undefined ? {} : { server: values.server }),
-        consumerKey: env.GLUCOBRIDGE_VITADOCK_CONSUMER_KEY ?? '',
-        consumerSecret: env.GLUCOBRIDGE_VITADOCK_CONSUMER_SECRET ?? '',
-        ...(env.GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN
-          ? { accessToken: env.GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN }
-          : {}),
-        ...(env.GLUCOBRIDGE_VITADOCK_ACCESS_SECRET
-          ? { accessSecret: env.GLUCOBRIDGE_VITADOCK_ACCESS_SECRET }
-          : {}),
-      };
+        ...(values.name === undefined ? {} : { name: values.name }),
+      });
     default:
       throw new UsageError(`--provider must be dexcom, librelinkup, nightscout or vitadock\n${READ_USAGE}`);
   }
@@ -141,20 +172,32 @@ function parseUnits(text: string | undefined): GlucoseUnit {
   throw new UsageError(`--units must be mgdl or mmol\n${READ_USAGE}`);
 }
 
-function parseMinutes(text: string): number {
-  const minutes = Number(text);
-  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
-    throw new UsageError(`--minutes must be a whole number from 1 to 1440\n${READ_USAGE}`);
+function parseSensorDays(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const days = Number(text);
+  if (!Number.isInteger(days) || days < 1 || days > 30) {
+    throw new UsageError(
+      `--sensor-days must be a whole number from 1 to 30 (15 for Plus sensors)\n${READ_USAGE}`,
+    );
   }
-  return minutes;
+  return days;
 }
 
-/** A table for people: time (UTC), the value in their unit, the arrow, how old it is. */
-export function table(readings: GlucoseReading[], units: GlucoseUnit, now = Date.now()): string {
-  const rows = readings.map((r) => {
+/**
+ * A table for people: time (UTC), the value in their unit, the arrow, how old it is; with `names`
+ * (one per reading) a first column saying whose reading each row is.
+ */
+export function table(
+  readings: GlucoseReading[],
+  units: GlucoseUnit,
+  now = Date.now(),
+  names?: string[],
+): string {
+  const rows = readings.map((r, i) => {
     const value = units === 'mmol' ? valueIn(r, units).toFixed(1) : String(valueIn(r, units));
     const shown = r.limit ? `${r.limit.toUpperCase()} (${value})` : value;
     return [
+      ...(names ? [names[i] ?? ''] : []),
       r.time
         .toISOString()
         .replace('T', ' ')
@@ -164,7 +207,7 @@ export function table(readings: GlucoseReading[], units: GlucoseUnit, now = Date
       age(now - r.time.getTime()),
     ];
   });
-  const header = ['time (UTC)', 'glucose', 'trend', 'age'];
+  const header = [...(names ? ['person'] : []), 'time (UTC)', 'glucose', 'trend', 'age'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
   const line = (cells: string[]) =>
     cells

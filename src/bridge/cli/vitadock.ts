@@ -98,9 +98,22 @@ export function vitaDockConfigFromEnv(
 ): VitaDockConfig {
   const consumerKey = env.GLUCOBRIDGE_VITADOCK_CONSUMER_KEY;
   const consumerSecret = env.GLUCOBRIDGE_VITADOCK_CONSUMER_SECRET;
+  const missing = [
+    ...(consumerKey ? [] : ['GLUCOBRIDGE_VITADOCK_CONSUMER_KEY']),
+    ...(consumerSecret ? [] : ['GLUCOBRIDGE_VITADOCK_CONSUMER_SECRET']),
+  ];
   if (!consumerKey || !consumerSecret) {
-    throw new CgmError('CONFIG', 'the VitaDock application key is not set', {
-      hint: 'set GLUCOBRIDGE_VITADOCK_CONSUMER_KEY and GLUCOBRIDGE_VITADOCK_CONSUMER_SECRET',
+    const what = consumerKey ? 'secret' : consumerSecret ? 'key' : 'key and secret';
+    throw new CgmError('CONFIG', `the VitaDock application ${what} is not set: ${missing.join(' and ')}`, {
+      hint: `set ${missing.join(' and ')} to your VitaDock application's consumer ${what} (the simulator's banner prints the demo ones)`,
+    });
+  }
+  const token = env.GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN;
+  const tokenSecret = env.GLUCOBRIDGE_VITADOCK_ACCESS_SECRET;
+  if (Boolean(token) !== Boolean(tokenSecret)) {
+    const absent = token ? 'GLUCOBRIDGE_VITADOCK_ACCESS_SECRET' : 'GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN';
+    throw new CgmError('CONFIG', `half a VitaDock token pair: ${absent} is not set`, {
+      hint: `set ${absent} too (the pair of a pre-authorised access token), or neither and run glucobridge vitadock authorize`,
     });
   }
   const parsed = vitaDockConfigSchema.safeParse({
@@ -144,7 +157,15 @@ export async function storedVitaDockOptions(
     .account(name)
     .load();
   const session: SessionState | undefined = stored.session;
-  return session?.provider === 'vitadock' ? { session } : {};
+  if (session?.provider === 'vitadock') return { session };
+  if (!env.GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN) {
+    throw new CgmError('CONFIG', 'no VitaDock access token: the account is not authorised here yet', {
+      hint:
+        'set GLUCOBRIDGE_VITADOCK_ACCESS_TOKEN and GLUCOBRIDGE_VITADOCK_ACCESS_SECRET (a pre-authorised token pair), ' +
+        'or run glucobridge vitadock authorize once',
+    });
+  }
+  return {};
 }
 
 /**
@@ -155,14 +176,15 @@ export async function readVitaDockModule(
   values: {
     module: string;
     server?: string;
-    minutes?: string;
+    /** Minutes back (from --minutes or --since, no upper limit); undefined: the newest measurement. */
+    span: number | undefined;
     state?: string;
     name?: string;
     json?: boolean;
   },
   io: CliIo,
 ): Promise<number> {
-  const minutes = values.minutes === undefined ? undefined : moduleMinutes(values.minutes);
+  const minutes = values.span;
   const config = vitaDockConfigFromEnv(io.env, {
     ...(values.server === undefined ? {} : { server: values.server }),
     ...(values.name === undefined ? {} : { name: values.name }),
@@ -176,7 +198,10 @@ export async function readVitaDockModule(
     const shown = minutes === undefined ? all.slice(-1) : all;
     if (shown.length === 0) {
       throw new CgmError('NO_DATA', `VitaDock ${values.module}: no measurement in that span`, {
-        hint: 'widen --minutes, or check that the device has uploaded to VitaDock Online',
+        hint:
+          minutes === undefined
+            ? 'nothing in the last 30 days: give --since YYYY-MM-DD for older ones, or check that the device has uploaded to VitaDock Online'
+            : 'widen --minutes or give an earlier --since, or check that the device has uploaded to VitaDock Online',
       });
     }
     io.stdout(
@@ -190,16 +215,6 @@ export async function readVitaDockModule(
 
 /** People weigh themselves or take their blood pressure rarely: "latest" looks back 30 days. */
 const LATEST_WINDOW_MINUTES = 30 * 24 * 60;
-
-function moduleMinutes(text: string): number {
-  const minutes = Number(text);
-  if (!Number.isInteger(minutes) || minutes < 1 || minutes > LATEST_WINDOW_MINUTES) {
-    throw new UsageError(
-      `--minutes must be a whole number from 1 to ${LATEST_WINDOW_MINUTES} for a VitaDock module`,
-    );
-  }
-  return minutes;
-}
 
 /** One line per measurement: UTC time, then each value with its unit. */
 export function measurementTable(measurements: Measurement[]): string {

@@ -325,7 +325,7 @@ export class DexcomClient implements CgmSource {
     const id = parseBody(idResponseSchema, response.json, `Dexcom ${endpoint}`);
     if (id === NULL_UUID) {
       throw new CgmError('AUTH_INVALID', `Dexcom ${endpoint}: the login failed (Dexcom answered no id)`, {
-        hint: authHint(this.config.region),
+        hint: authHint(this.config.region, this.config.server),
       });
     }
     if (!isUuid(id)) throw new CgmError('PROTOCOL', `Dexcom ${endpoint}: the answer is not an id`);

@@ -27,10 +27,18 @@ export const DEXCOM_CODES = {
   duplicateEgv: 'DuplicateEgvPosted',
 } as const;
 
-export function authHint(region: DexcomRegion): string {
+/**
+ * What to check after a refused login. With a custom server the region may never have been chosen (it
+ * then only picks Dexcom's application id), so the hint lists the regions rather than naming one.
+ */
+export function authHint(region: DexcomRegion, server?: string): string {
+  const regions = 'us = United States, ous = everywhere else, jp = Japan';
+  const which =
+    server === undefined
+      ? `"${region}" is for accounts from ${DEXCOM_REGION_INFO[region].label} (${regions})`
+      : `${regions}; with a custom ${field('server')} the region still picks Dexcom's application`;
   return (
-    `check the ${field('username')} and ${field('password')}, and the ${field('region')}: "${region}" is for accounts from ` +
-    `${DEXCOM_REGION_INFO[region].label} (us = United States, ous = everywhere else, jp = Japan); ` +
+    `check the ${field('username')} and ${field('password')}, and the ${field('region')}: ${which}; ` +
     `or log in with the ${field('accountId')}`
   );
 }
@@ -70,7 +78,8 @@ export function dexcomError(response: HttpResponse, context: DexcomErrorContext)
     code.startsWith('SSO_Authenticate') ||
     (code === 'SSO_InternalError' && /cannot authenticate by/i.test(parsed.data.Message ?? '')) ||
     (context.login && code === 'InvalidArgument');
-  if (authFailure) return new CgmError('AUTH_INVALID', message, { ...base, hint: authHint(context.region) });
+  if (authFailure)
+    return new CgmError('AUTH_INVALID', message, { ...base, hint: authHint(context.region, context.server) });
   if (RECEIVER_CODES.has(code)) return new CgmError('CONFIG', message, { ...base, hint: RECEIVER_HINT });
   if (code === DEXCOM_CODES.monitoringSessionNotActive) {
     return new CgmError('CONFIG', message, {
@@ -99,7 +108,11 @@ function statusError(response: HttpResponse, context: DexcomErrorContext): CgmEr
   const generic = genericHttpError(response, what);
   if (response.status >= 400 && response.status < 500 && generic.code === 'SERVER') {
     // A 4xx without a code (e.g. 400 for a malformed request) will not get better by repeating it.
-    return new CgmError('SERVER', generic.message, { retryable: false });
+    // At a login (an HTML page from a proxy or firewall, a wrong server) it gets the login hint.
+    return new CgmError('SERVER', generic.message, {
+      retryable: false,
+      ...(context.login ? { hint: authHint(context.region, context.server) } : {}),
+    });
   }
   if (context.login && generic.code === 'SERVER') {
     return new CgmError('SERVER', generic.message, {

@@ -12,7 +12,17 @@ import {
 import { CgmError, toCgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
 import type { GlucoseReading } from '../../model/reading';
-import type { Cadence, CgmSource, ClientOptions, LoginInfo, SessionListener, Subject } from '../provider';
+import type {
+  AdoptedVersions,
+  Cadence,
+  CgmSource,
+  ClientOptions,
+  LoginInfo,
+  SessionListener,
+  Subject,
+  SubjectDetails,
+  VersionListener,
+} from '../provider';
 import {
   ACCEPTABLE_STEPS,
   baseUrlFor,
@@ -28,6 +38,7 @@ import {
   TOKEN_MARGIN_MS,
 } from './constants';
 import { LoginPolicy, type LoginGate } from '../login-policy';
+import { connectionDetails } from './details';
 import { libreError, type AnswerContext } from './errors';
 import { findPatient, mergeHistory, noPatients, patientName, readingsOf, toSubject } from './readings';
 import {
@@ -44,6 +55,7 @@ import {
   type Ticket,
 } from './schemas';
 import { accountKey, fromState, isUsable, makeSession, toState, type LibreSession } from './session';
+import { compareAppVersions, judgeVersionAnswer, startingVersion, VERSION_KEY } from './version';
 
 export interface LibreLinkUpOptions extends ClientOptions {
   /** Backoff for transient failures (tests shorten it). */
@@ -93,16 +105,22 @@ export class LibreLinkUpClient implements CgmSource {
 
   private readonly transport: HttpTransport;
   private readonly logger: Logger;
-  private readonly version: string;
+  /** The `version` header sent: the configured one (a floor), or a higher one the service asked for. */
+  private version: string;
   private readonly retry: RetryPolicy;
   private readonly accountHash: string;
   private readonly listeners = new Set<SessionListener>();
+  private readonly versionListeners = new Set<VersionListener>();
   private region: string;
   private session: LibreSession | undefined;
+  /** The session came from a login in this run and no call has been answered with it yet. */
+  private untried = false;
   private loginInFlight: Promise<LibreSession> | undefined;
   private readonly gate: LoginGate;
   private knownConnections: Connection[] = [];
   private chosenPatient: string | undefined;
+  /** What the last answers said about each patient (sensor, targets), by patientId. */
+  private readonly detailsByPatient = new Map<string, SubjectDetails>();
   /** Aborted by `close()`: every request in flight ends, and no new one starts. */
   private readonly lifetime = new AbortController();
 
@@ -113,7 +131,7 @@ export class LibreLinkUpClient implements CgmSource {
     this.logger = options.logger ?? silentLogger;
     this.transport = clientTransport(options.transport, this.logger, config.timeoutMs);
     this.transport.redactor.add(config.password, config.username, config.username.toLowerCase());
-    this.version = config.version ?? DEFAULT_VERSION;
+    this.version = startingVersion(config.version ?? DEFAULT_VERSION, options.versions?.[VERSION_KEY]);
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.gate = options.loginGate ?? new LoginPolicy();
     this.accountHash = accountKey(config.username);
@@ -151,6 +169,7 @@ export class LibreLinkUpClient implements CgmSource {
     }
     const patient = await this.resolvePatient(options.subject);
     const body = await this.authed(PATHS.graph(patient), graphResponseSchema, 'LibreLinkUp graph', patient);
+    this.noteDetails(body.data.connection, body.data.activeSensors);
     const since = Date.now() - options.minutes * 60_000;
     const current = body.data.connection.glucoseMeasurement;
     return mergeHistory(body.data.graphData, current, patient, since, this.logger);
@@ -197,13 +216,13 @@ export class LibreLinkUpClient implements CgmSource {
   /** The app configuration for a country (no login): minimum app version and the region hosts. */
   async countryConfig(country: string): Promise<LibreCountryConfig> {
     const what = 'LibreLinkUp country configuration';
-    const { response, error } = await this.exchange(
-      {
+    const { response, error } = await this.exchangeAdopting(
+      () => ({
         method: 'GET',
         url: this.url(PATHS.countryConfig),
         query: { country: country.toUpperCase(), version: this.version },
         headers: this.baseHeaders(),
-      },
+      }),
       { what, kind: 'data' },
     );
     if (error) throw error;
@@ -220,8 +239,24 @@ export class LibreLinkUpClient implements CgmSource {
     return () => this.listeners.delete(listener);
   }
 
+  onVersions(listener: VersionListener): () => void {
+    this.versionListeners.add(listener);
+    return () => this.versionListeners.delete(listener);
+  }
+
+  /** The sensor, targets and name of a patient as the last connections or graph answer gave them. */
+  details(subject: string): SubjectDetails | undefined {
+    return this.detailsByPatient.get(subject);
+  }
+
+  /** The app version the client sends now (the configured floor, or one adopted from the service). */
+  get appVersion(): string {
+    return this.version;
+  }
+
   close(): Promise<void> {
     this.listeners.clear();
+    this.versionListeners.clear();
     if (!this.lifetime.signal.aborted) {
       this.lifetime.abort(new CgmError('CONFIG', 'LibreLinkUp: the client was closed', { retryable: false }));
     }
@@ -233,7 +268,18 @@ export class LibreLinkUpClient implements CgmSource {
   private async fetchConnections(): Promise<Connection[]> {
     const body = await this.authed(PATHS.connections, connectionsResponseSchema, 'LibreLinkUp connections');
     this.knownConnections = body.data;
+    for (const connection of body.data) this.noteDetails(connection, undefined);
     return body.data;
+  }
+
+  private noteDetails(connection: Connection, activeSensors: unknown): void {
+    const details = connectionDetails(connection, activeSensors, Date.now());
+    // A sensor started later that only the graph's activeSensors named stays (the two may disagree).
+    const before = this.detailsByPatient.get(connection.patientId)?.sensor;
+    if (before && details.sensor && before.activated.getTime() > details.sensor.activated.getTime()) {
+      details.sensor = before;
+    }
+    this.detailsByPatient.set(connection.patientId, details);
   }
 
   /** The patient a call is about: the one asked for, the configured one, or the first (kept). */
@@ -288,8 +334,8 @@ export class LibreLinkUpClient implements CgmSource {
       const session = await this.ensureSession();
       // couldNotLoadPatient for a patient the account does follow means "no data now", not "unknown".
       const patientKnown = this.knownConnections.some((c) => c.patientId === aboutPatient);
-      const { response, error } = await this.exchange(
-        { method: 'GET', url: this.url(path), headers: this.authHeaders(session) },
+      const { response, error } = await this.exchangeAdopting(
+        () => ({ method: 'GET', url: this.url(path), headers: this.authHeaders(session) }),
         { what, kind: 'data', patientKnown },
       );
       if (error) {
@@ -299,8 +345,15 @@ export class LibreLinkUpClient implements CgmSource {
           if (this.session === session) this.session = undefined;
           continue;
         }
+        if (error.code === 'SESSION_EXPIRED' && this.session === session && this.untried) {
+          // The token of the login just made is refused too: another login would give the same, so
+          // the error says why and asks the caller to wait (its retryAfterMs) before the next one.
+          this.session = undefined;
+          throw tokenRefusedAfterLogin(what, error);
+        }
         throw error;
       }
+      if (this.session === session) this.untried = false;
       const redirect = redirectSchema.safeParse(response.json);
       if (redirect.success) {
         hops += 1;
@@ -328,6 +381,63 @@ export class LibreLinkUpClient implements CgmSource {
 
   private url(path: string): string {
     return `${baseUrlFor(this.region, this.config.server)}${path}`;
+  }
+
+  /**
+   * `exchange`, and when the service refuses the app version (status 920) with a higher valid minimum:
+   * that version adopted (kept, persisted, logged once) and the request built and sent again, once.
+   * A request carrying the password is not sent again (one login POST per attempt): its error says the
+   * version is adopted, and the login policy's next attempt sends it.
+   */
+  private async exchangeAdopting(
+    build: () => HttpRequest,
+    context: Omit<AnswerContext, 'redactor' | 'version'>,
+    policy = this.retry,
+    repeat = true,
+  ): Promise<{ response: HttpResponse; error: CgmError | undefined }> {
+    let adopted = false;
+    for (;;) {
+      const sent = this.version;
+      const answer = await this.exchange(build(), context, policy);
+      if (answer.error?.vendorCode !== '920') return answer;
+      const verdict = judgeVersionAnswer(
+        answer.response,
+        sent,
+        adopted,
+        context.what,
+        this.transport.redactor,
+      );
+      if ('error' in verdict) return { response: answer.response, error: verdict.error };
+      adopted = true;
+      // A call running alongside may have adopted it already: then it is only sent again.
+      if (compareAppVersions(verdict.adopt, this.version) > 0) this.adoptVersion(verdict.adopt, sent);
+      if (!repeat) {
+        const error = new CgmError(
+          'SERVER',
+          `${context.what}: the service asked for app version ${verdict.adopt}; the next login sends it`,
+          { vendorCode: '920', retryable: true, detail: { minimumVersion: verdict.adopt } },
+        );
+        return { response: answer.response, error };
+      }
+    }
+  }
+
+  private adoptVersion(version: string, sent: string): void {
+    this.version = version;
+    this.logger.warn(
+      `LibreLinkUp: the service no longer accepts app version ${sent}; sending ${version} from now on`,
+    );
+    const versions: AdoptedVersions = { [VERSION_KEY]: version };
+    for (const listener of this.versionListeners) {
+      try {
+        listener({ ...versions });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.logger.warn(
+          `LibreLinkUp: storing the app version failed: ${this.transport.redactor.clean(reason)}`,
+        );
+      }
+    }
   }
 
   /** One request, transient failures retried with backoff; the answer judged by `libreError`. */
@@ -386,7 +496,12 @@ export class LibreLinkUpClient implements CgmSource {
     const visited = new Set([this.region]);
     let hops = 0;
     const accepted: string[] = [];
-    let answer = await this.exchange(this.loginRequest(), { what: LOGIN_WHAT, kind: 'login' }, policy);
+    let answer = await this.exchangeAdopting(
+      () => this.loginRequest(),
+      { what: LOGIN_WHAT, kind: 'login' },
+      policy,
+      false,
+    );
     for (;;) {
       const { response, error } = answer;
       if (error) {
@@ -394,13 +509,13 @@ export class LibreLinkUpClient implements CgmSource {
         if (!step) throw error;
         accepted.push(step.type);
         this.transport.redactor.add(step.token);
-        answer = await this.exchange(
-          {
+        answer = await this.exchangeAdopting(
+          () => ({
             method: 'POST',
             url: this.url(PATHS.acceptStep(step.type)),
             // No body at all: the accept call takes none.
             headers: { ...this.baseHeaders(), Authorization: `Bearer ${step.token}` },
-          },
+          }),
           { what: `LibreLinkUp accepting ${step.type}`, kind: 'login' },
           policy,
         );
@@ -411,7 +526,12 @@ export class LibreLinkUpClient implements CgmSource {
       if (redirect.success) {
         hops += 1;
         this.followRedirect(redirect.data.data.region, visited, hops, LOGIN_WHAT);
-        answer = await this.exchange(this.loginRequest(), { what: LOGIN_WHAT, kind: 'login' }, policy);
+        answer = await this.exchangeAdopting(
+          () => this.loginRequest(),
+          { what: LOGIN_WHAT, kind: 'login' },
+          policy,
+          false,
+        );
         continue;
       }
       return this.adoptLogin(response);
@@ -448,6 +568,7 @@ export class LibreLinkUpClient implements CgmSource {
     const { user, authTicket } = body.data;
     this.transport.redactor.add(authTicket.token, user.id);
     this.session = makeSession(authTicket.token, authTicket.expires, user.id);
+    this.untried = true;
     this.logger.info(`LibreLinkUp: logged in (region ${this.region})`);
     this.emitSession();
     return this.session;
@@ -505,4 +626,24 @@ export class LibreLinkUpClient implements CgmSource {
       }
     }
   }
+}
+
+/**
+ * The token of a login that just succeeded, refused at once: LibreLinkUp does this while the account
+ * has a step pending (new terms, a privacy policy) that the login itself did not report. Judged as a
+ * failed login, so the login policy waits before the next one.
+ */
+function tokenRefusedAfterLogin(what: string, cause: CgmError): CgmError {
+  return new CgmError(
+    'SESSION_EXPIRED',
+    `${what}: the service refused the token of the login it had just given`,
+    {
+      vendorCode: cause.vendorCode ?? 'HTTP401',
+      retryAfterMs: 15 * 60_000,
+      cause,
+      hint:
+        'the account may have a step pending (new terms of use or a privacy policy): sign in to the LibreLinkUp ' +
+        `app with this account and accept it, or switch on ${field('acceptTerms')}`,
+    },
+  );
 }

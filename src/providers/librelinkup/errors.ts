@@ -17,6 +17,13 @@ export interface AnswerContext {
   patientKnown?: boolean;
 }
 
+/**
+ * The least wait after a login the service blocked (HTTP 429/430, a firewall page, body status 429
+ * without a lock time): longer than its own lock (300 s after three failures in 60 s), so one blocked
+ * login is never followed by another within minutes. Peers' users were banned for repeating these.
+ */
+export const BLOCKED_LOGIN_WAIT_MS = 5 * 60_000;
+
 const STEP_NAMES: Record<string, string> = {
   tou: 'the new terms of use',
   pp: 'the new privacy policy',
@@ -37,6 +44,10 @@ export function libreError(response: HttpResponse, context: AnswerContext): CgmE
 
   if (bodyStatus !== undefined && bodyStatus !== BodyStatus.OK) {
     return fromBodyStatus(bodyStatus, response, context, vendorMessage);
+  }
+  if (context.kind === 'login') {
+    const blocked = blockedLogin(response, what);
+    if (blocked) return blocked;
   }
   if (response.status === 401) {
     return new CgmError(
@@ -125,6 +136,8 @@ function fromBodyStatus(
           },
         );
       }
+      if (context.kind === 'login')
+        return blockedLoginError(response, what, 'too many requests (status 429)');
       const retryAfterMs = retryAfter(response.headers['retry-after']);
       return new CgmError('RATE_LIMITED', `${what}: too many requests`, {
         vendorCode: '429',
@@ -159,6 +172,38 @@ function fromBodyStatus(
   }
 }
 
+/** A login the service blocked without a stated lock: HTTP 429/430 or a firewall's HTML 403. */
+function blockedLogin(response: HttpResponse, what: string): CgmError | undefined {
+  if (response.status === 429 || response.status === 430) {
+    return blockedLoginError(response, what, `HTTP ${response.status}`);
+  }
+  if (response.status === 403 && looksLikeHtml(response.text)) {
+    return blockedLoginError(
+      response,
+      what,
+      'a firewall page (HTTP 403): this address or account is blocked',
+    );
+  }
+  return undefined;
+}
+
+/**
+ * `RATE_LIMITED` that the login policy waits out: at least `BLOCKED_LOGIN_WAIT_MS`, longer when the
+ * service's Retry-After says so. The message says why; the hint what the person can do.
+ */
+function blockedLoginError(response: HttpResponse, what: string, why: string): CgmError {
+  const stated = retryAfter(response.headers['retry-after']);
+  return new CgmError('RATE_LIMITED', `${what}: LibreLinkUp refused the login for now (${why})`, {
+    vendorCode: response.status === 200 ? '429' : `HTTP${response.status}`,
+    retryAfterMs: Math.max(stated ?? 0, BLOCKED_LOGIN_WAIT_MS),
+    detail: { blocked: true },
+    hint:
+      'LibreLinkUp blocks logins that come too often: stop other apps and integrations that log in with ' +
+      'this account (one follower account per integration); GlucoBridge sends the next login only after ' +
+      'the wait. If it lasts, sign in to the LibreLinkUp app: new terms may be waiting',
+  });
+}
+
 function stepError(
   response: HttpResponse,
   context: AnswerContext,
@@ -172,7 +217,7 @@ function stepError(
     const hint =
       type === 'verifyEmail'
         ? 'open the LibreLinkUp app with this account and verify its e-mail address, then try again'
-        : `sign in to the LibreLinkUp app with this account and accept ${named}, or set acceptTerms to accept it automatically`;
+        : `sign in to the LibreLinkUp app with this account and accept ${named}, or switch on ${field('acceptTerms')}`;
     return new CgmError('TERMS_REQUIRED', `${context.what}: the account must first complete ${named}`, {
       vendorCode: `4:${type}`,
       detail: { step: type },

@@ -55,10 +55,12 @@ export const connectionSchema = z
     patientId: z.string().min(1),
     firstName: z.string().optional().default(''),
     lastName: z.string().optional().default(''),
-    targetLow: z.number().optional(),
-    targetHigh: z.number().optional(),
+    targetLow: z.number().optional().catch(undefined),
+    targetHigh: z.number().optional().catch(undefined),
     uom: z.number().optional(),
-    alarmRules: alarmRulesSchema.nullish(),
+    alarmRules: alarmRulesSchema.nullish().catch(undefined),
+    /** Checked on its own (`details.ts`): a strange sensor object must not cost the patient. */
+    sensor: z.unknown().optional(),
     // Checked on its own when read (a broken current value must not cost the list of patients).
     glucoseMeasurement: z.unknown().optional(),
   })

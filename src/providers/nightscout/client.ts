@@ -5,7 +5,15 @@ import { clientTransport, parseBody } from '../../http/transport';
 import { CgmError } from '../../model/errors';
 import { silentLogger, type Logger } from '../../model/logger';
 import { mmolToMgdl, type GlucoseReading, type GlucoseUnit } from '../../model/reading';
-import type { Cadence, CgmSource, ClientOptions, LoginInfo, SessionListener, Subject } from '../provider';
+import type {
+  Cadence,
+  CgmSource,
+  ClientOptions,
+  LoginInfo,
+  SessionListener,
+  Subject,
+  SubjectDetails,
+} from '../provider';
 import {
   ENTRIES_PER_MINUTE,
   MAX_PAGES,
@@ -59,6 +67,9 @@ export class NightscoutClient implements CgmSource {
   private readonly known = new Map<number, number>();
   private readonly refused = new Set<string>();
   private title: string | undefined;
+  /** The site's own limits as its status last gave them (for `thresholds: "cloud"`). */
+  private limits: Thresholds | undefined;
+  private settingsRead = false;
   private observed: number | undefined;
   private closed = false;
 
@@ -96,8 +107,16 @@ export class NightscoutClient implements CgmSource {
     return { provider: 'nightscout', region: this.config.api, subjects: await this.subjects() };
   }
 
-  subjects(): Promise<Subject[]> {
+  async subjects(): Promise<Subject[]> {
+    // The site's thresholds come with its status; read once even when the name is configured.
+    if (!this.settingsRead) await this.siteSettings().catch(() => undefined);
     return this.subjectName().then((name) => [{ id: this.subjectId, name }]);
+  }
+
+  /** The site's thresholds (bgLow, bgTargetBottom, bgTargetTop) as its status last gave them. */
+  details(subject: string): SubjectDetails | undefined {
+    if (subject !== this.subjectId || !this.limits) return undefined;
+    return { targets: { ...this.limits } };
   }
 
   /** The newest reading on the site, or `null` when it has none. */
@@ -145,6 +164,8 @@ export class NightscoutClient implements CgmSource {
     });
     const settings = toSiteSettings(parseBody(statusSchema, response.json, 'Nightscout status'));
     if (settings.title) this.title = settings.title;
+    this.settingsRead = true;
+    this.limits = siteThresholds(settings);
     return settings;
   }
 

@@ -48,6 +48,7 @@ export const VITADOCK_CADENCE: Cadence = {
   readingIntervalMs: 15 * MINUTE_MS,
   latestIntervalMs: 15 * MINUTE_MS,
   lagMs: 0,
+  /** What the poller backfills at most; an explicit `history`/`measurements` call reads any span. */
   maxHistoryMinutes: 30 * 24 * 60,
   continuous: false,
 };
@@ -381,11 +382,15 @@ export class VitaDockClient implements CgmSource {
     return GLUCOSE_MODULE;
   }
 
+  /**
+   * The instant `minutes` ago. Not capped: scales, cuffs and thermometers are used weekly or less and
+   * their owners want the whole record (paging reads years); the poller keeps its own 30-day cap.
+   */
   private since(minutes: number): number {
     if (!Number.isFinite(minutes) || minutes <= 0) {
       throw new CgmError('CONFIG', 'minutes must be a positive number');
     }
-    return Math.floor(this.now() - Math.min(minutes, this.cadence.maxHistoryMinutes) * MINUTE_MS);
+    return Math.max(0, Math.floor(this.now() - minutes * MINUTE_MS));
   }
 
   private mirror(module: VitaDockDataModule): ModuleMirror {

@@ -302,12 +302,21 @@ describe('LibreLinkUpClient against the simulator', () => {
       expect(sessions).to.have.length(3);
     });
 
-    it('reports a refused app version as CONFIG naming the minimum', async () => {
-      const error = await failure(client({ version: '4.12.0' }).client.login());
-      expect(error.code).to.equal('CONFIG');
-      expect(error.detail).to.deep.equal({ minimumVersion: '4.16.0' });
-      expect(error.hint).to.contain('set version to 4.16.0');
-      expect(error.message).to.contain('4.12.0');
+    it('adopts the minimum the service asks for over an older configured version; the next login sends it', async () => {
+      const time = { now: Date.now() };
+      const { client: c, logger } = client(
+        { version: '4.12.0' },
+        { loginGate: new LoginPolicy({ now: () => time.now }) },
+      );
+      const error = await failure(c.login());
+      expect(error.code).to.equal('SERVER');
+      expect(error.detail).to.deep.include({ minimumVersion: '4.16.0' });
+      expect(c.appVersion).to.equal('4.16.0');
+      time.now += 2 * MINUTE;
+      await c.login();
+      const posts = sim.requests('/llu/auth/login').map((r) => r.headers.version);
+      expect(posts).to.deep.equal(['4.12.0', '4.16.0', '4.16.0']); // the second login is redirected once
+      expect(logger.lines.filter((l) => l.includes('sending 4.16.0'))).to.have.length(1);
     });
 
     it('sends a configured newer version', async () => {
@@ -363,12 +372,15 @@ describe('LibreLinkUpClient against the simulator', () => {
       expect(sim.requests('/eu/llu/connections')).to.have.length(4); // the login's call, then 3 attempts
     });
 
-    it('gives RATE_LIMITED with the Retry-After for HTTP 430 and does not hammer', async () => {
+    it('gives RATE_LIMITED for HTTP 430 at login, waits at least 5 minutes, and does not hammer', async () => {
       const { client: c } = client();
       sim.faults.add({ kind: 'rateLimit', provider: 'librelinkup', path: '/auth/login', status: 430 });
       const error = await failure(c.login());
       expect(error.code).to.equal('RATE_LIMITED');
-      expect(error.retryAfterMs).to.equal(60_000);
+      expect(error.retryAfterMs).to.equal(300_000);
+      expect(error.message).to.contain('HTTP 430');
+      // Asked again at once: refused by the login policy without a second post.
+      expect((await failure(c.login())).message).to.match(/next login in 5 min/);
       expect(logins()).to.equal(1);
     });
 
@@ -429,6 +441,7 @@ describe('LibreLinkUpClient against the simulator', () => {
     await collect(bad.client.login());
     await collect(client({ username: 'terms@glucobridge.example' }).client.login());
     await collect(client({ username: 'verify@glucobridge.example' }).client.login());
+    libre.requireVersion('4.17.0', 'not-a-version');
     await collect(client({ version: '4.0.0' }).client.login());
     said.push(...good.logger.lines, ...bad.logger.lines);
     const text = said.join('\n');

@@ -43,8 +43,30 @@ describe('libreError (the one LibreLinkUp error mapping)', () => {
 
   it('maps a body 429 without lock data to RATE_LIMITED, and HTTP 429/430 with Retry-After', () => {
     expect(libreError(answer(200, '{"status":429}'), data)?.code).to.equal('RATE_LIMITED');
-    const http = libreError(answer(430, '', { 'retry-after': '120' }), login);
+    const http = libreError(answer(430, '', { 'retry-after': '120' }), data);
     expect(http).to.include({ code: 'RATE_LIMITED', retryAfterMs: 120_000 });
+  });
+
+  it('makes a blocked login wait at least 5 minutes, longer when Retry-After says so, and says why', () => {
+    const page = '<!DOCTYPE html><title>Attention Required! | Cloudflare</title>';
+    const cases: [HttpResponse, RegExp][] = [
+      [answer(430, ''), /HTTP 430/],
+      [answer(429, '{"message":"Too Many Requests"}', { 'retry-after': '60' }), /HTTP 429/],
+      [answer(403, page), /firewall page \(HTTP 403\)/],
+      [answer(200, '{"status":429}'), /too many requests \(status 429\)/],
+    ];
+    for (const [response, why] of cases) {
+      const error = libreError(response, login);
+      expect(error, why.source).to.include({ code: 'RATE_LIMITED', retryAfterMs: 300_000, retryable: true });
+      expect(error?.message).to.match(why);
+      expect(error?.detail).to.deep.equal({ blocked: true });
+      expect(error?.hint).to.contain('stop other apps');
+    }
+    const longer = libreError(answer(430, '', { 'retry-after': '900' }), login);
+    expect(longer?.retryAfterMs).to.equal(900_000);
+    // A lock with its time stays a lock (waited out by the login policy for that time).
+    const locked = libreError(answer(200, fixture('login-locked-status429.json')), login);
+    expect(locked).to.include({ code: 'ACCOUNT_LOCKED', retryAfterMs: 300_000 });
   });
 
   it('treats status 2 as a wrong password only at login', () => {

@@ -400,7 +400,7 @@ describe('LibreLinkUp fixtures replayed through the client', () => {
       const error = await failure(client.login());
       expect(error.code).to.equal('TERMS_REQUIRED');
       expect(error.detail).to.deep.equal({ step: 'tou' });
-      expect(error.hint).to.contain('acceptTerms');
+      expect(error.hint).to.contain('"accept new terms of use automatically"');
       expect(server.seen.filter((r) => r.path.includes('/auth/continue'))).to.have.length(0);
     });
 
