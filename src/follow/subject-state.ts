@@ -1,6 +1,7 @@
 import type { Thresholds } from '../config';
 import type { CgmError } from '../model/errors';
 import type { GlucoseReading, GlucoseUnit, ProviderId } from '../model/reading';
+import { ReadingHistory } from '../stats/history';
 import { classify, deltaIn, deltaPerFiveMinutes, type Classification } from './classify';
 
 /** Who a subject is, as the follower names it for every host. */
@@ -38,6 +39,8 @@ export class SubjectState implements SubjectIdentity {
   readonly continuous: boolean;
   name: string;
   slug: string;
+  /** The last day of readings (as they came, backfills, the cloud's history): statistics and charts. */
+  readonly recent = new ReadingHistory();
   private lastReading: GlucoseReading | undefined;
   private previousReading: GlucoseReading | undefined;
   private isStale = false;
@@ -87,6 +90,7 @@ export class SubjectState implements SubjectIdentity {
     if (last && reading.time.getTime() <= last.time.getTime()) return false;
     this.previousReading = last;
     this.lastReading = reading;
+    this.recent.add(reading);
     return true;
   }
 
@@ -97,6 +101,7 @@ export class SubjectState implements SubjectIdentity {
   rebase(reading: GlucoseReading): void {
     this.previousReading = undefined;
     this.lastReading = reading;
+    this.recent.add(reading);
   }
 
   /** Returns true when the flag changed. A spot-check device is never stale. */
