@@ -5,6 +5,7 @@ import { CgmError } from '../model/errors';
 import { silentLogger, type Logger } from '../model/logger';
 import type { Measurement } from '../model/measurement';
 import type { GlucoseReading } from '../model/reading';
+import type { GlucoseStatistics } from '../stats/statistics';
 import { bridgeDiscoveryMessages, bridgeStateMessages, type BridgeStatus } from './bridge';
 import {
   discoveryMessages,
@@ -74,6 +75,8 @@ interface SubjectState {
   last?: GlucoseReading;
   previous?: GlucoseReading;
   stale: boolean;
+  /** The statistics last given, rendered into every state JSON. */
+  statistics?: GlucoseStatistics | undefined;
   /** The problem payload last queued, so a repeated error is not re-sent every poll. */
   problem?: string;
 }
@@ -259,7 +262,11 @@ export class MqttPublisher {
   publishReading(
     key: string,
     reading: GlucoseReading,
-    status: { previous?: GlucoseReading | undefined; stale?: boolean } = {},
+    status: {
+      previous?: GlucoseReading | undefined;
+      stale?: boolean;
+      statistics?: GlucoseStatistics | undefined;
+    } = {},
   ): void {
     const state = this.subjectFor(key, 'reading');
     if (!state) return;
@@ -269,7 +276,14 @@ export class MqttPublisher {
     }
     const previous = 'previous' in status ? status.previous : state.last;
     const stale = status.stale ?? false;
-    const messages = stateMessages(state.descriptor, reading, previous, { stale }, this.topicOptions);
+    if (status.statistics) state.statistics = status.statistics;
+    const messages = stateMessages(
+      state.descriptor,
+      reading,
+      previous,
+      { stale, statistics: state.statistics },
+      this.topicOptions,
+    );
     state.previous = previous;
     state.last = reading;
     state.stale = stale;
@@ -287,11 +301,27 @@ export class MqttPublisher {
     const state = this.subjectFor(key, 'stale flag');
     if (!state?.last || state.stale === stale) return;
     state.stale = stale;
+    this.republishState(key, state);
+  }
+
+  /**
+   * A person's statistics changed without a new reading (the window slid, the cloud's history came):
+   * the JSON state is sent again with them (only that topic). Unchanged statistics send nothing.
+   */
+  publishStatistics(key: string, statistics: GlucoseStatistics): void {
+    const state = this.subjectFor(key, 'statistics');
+    if (!state || JSON.stringify(state.statistics) === JSON.stringify(statistics)) return;
+    state.statistics = statistics;
+    this.republishState(key, state);
+  }
+
+  private republishState(key: string, state: SubjectState): void {
+    if (!state.last) return;
     const messages = stateMessages(
       state.descriptor,
       state.last,
       state.previous,
-      { stale },
+      { stale: state.stale, statistics: state.statistics },
       this.topicOptions,
     ).filter((m) => m.topic === subjectTopic(this.topics, key, LEAF.state));
     this.enqueueControl(messages, `state:${key}`, key);

@@ -3,6 +3,7 @@ import { homeAssistantTrend } from '../model/trend';
 import type { Measurement } from '../model/measurement';
 import { classify, deltaIn, deltaPerFiveMinutes } from '../follow/classify';
 import { unitLabel, valueIn, type GlucoseReading } from '../model/reading';
+import type { GlucoseStatistics } from '../stats/statistics';
 import type { SubjectDescriptor } from './subject';
 import { resolveTopics, retained, subjectTopic, type MqttMessage, type TopicOptions } from './topics';
 
@@ -48,11 +49,15 @@ export interface StatePayload {
   provider: GlucoseReading['provider'];
   /** The sensor's LOW/HIGH placeholder (Dexcom 39/401, Libre isLow/isHigh), null for a real value. */
   limit: 'low' | 'high' | null;
+  /** Time in range and the other consensus metrics of the last 24 h, when the host computes them. */
+  statistics?: GlucoseStatistics;
 }
 
 export interface ReadingStatus {
   /** No newer reading for longer than the subject's `staleMinutes`. */
   stale: boolean;
+  /** The person's statistics (see `GlucoseStatistics`), added to the state JSON as `statistics`. */
+  statistics?: GlucoseStatistics | undefined;
 }
 
 export function statePayload(
@@ -78,6 +83,7 @@ export function statePayload(
     stale: status.stale,
     provider: reading.provider,
     limit: reading.limit ?? null,
+    ...(status.statistics ? { statistics: status.statistics } : {}),
   };
 }
 
