@@ -6,6 +6,7 @@ import type { GlucoseReading } from '../model/reading';
 import type { MqttPublisher } from '../mqtt/publisher';
 import type { SubjectDescriptor } from '../mqtt/subject';
 import type { ClientOptions } from '../providers/provider';
+import { StatisticsKeeper } from '../stats/keeper';
 import type { AccountConfig } from './config';
 
 export interface AccountEvents {
@@ -18,6 +19,8 @@ export interface AccountEvents {
  */
 export class BridgeAccount {
   readonly follower: AccountFollower;
+  /** Each person's last-24-hours statistics (state JSON, Home Assistant sensors, the status page). */
+  readonly statistics: StatisticsKeeper;
 
   constructor(
     readonly config: AccountConfig,
@@ -38,6 +41,7 @@ export class BridgeAccount {
       measurements: true,
       clientOptions,
     });
+    this.statistics = new StatisticsKeeper(this.follower, { logger });
     this.wire();
   }
 
@@ -48,10 +52,12 @@ export class BridgeAccount {
 
   /** Restores the known people and makes the first attempt to follow them; never rejects. */
   start(): Promise<void> {
+    this.statistics.start();
     return this.follower.start();
   }
 
   stop(): Promise<void> {
+    this.statistics.stop();
     return this.follower.stop();
   }
 
@@ -63,13 +69,20 @@ export class BridgeAccount {
     });
     follower.on('removed', (subject) => publisher.removeSubject(subject.slug));
     follower.on('reading', (subject, reading) => {
-      publisher.publishReading(subject.slug, reading, { previous: subject.previous, stale: subject.stale });
+      publisher.publishReading(subject.slug, reading, {
+        previous: subject.previous,
+        stale: subject.stale,
+        statistics: this.statistics.fresh(subject),
+      });
       this.events.reading?.(subject.slug, reading);
     });
     follower.on('status', (subject) => {
       publisher.publishStale(subject.slug, subject.stale);
       publisher.publishProblem(subject.slug, subject.problem ?? null);
     });
+    this.statistics.on('statistics', (subject, statistics) =>
+      publisher.publishStatistics(subject.slug, statistics),
+    );
     follower.on('measurement', (subject, measurement) =>
       publisher.publishMeasurement(subject.slug, measurement),
     );

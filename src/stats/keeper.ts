@@ -40,7 +40,8 @@ interface HistoryLoad {
  * none: their readings are not a day's curve). Each person's own history (`SubjectState.recent`: what the
  * follower saw) is completed once with the cloud's history (Dexcom gives 24 h, LibreLinkUp 12 h), loaded
  * after their first reading, when the login is known to work. Results are cached and computed again at
- * most every `refreshMs`, except once more when that history arrives.
+ * most every `refreshMs` (as a reading is published, or as the window slides), and once more when
+ * that history arrives.
  *
  * Hosts either `start()` it (the bridge: it recomputes on its own as readings come and the window
  * slides, and emits `statistics`) or ask `statistics(subject)` when they need them (Node-RED).
@@ -70,7 +71,7 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
     this.started = true;
     this.follower.on('reading', this.onReading);
     this.follower.on('removed', this.onRemoved);
-    this.timer = setInterval(() => this.refreshAll(), this.refreshMs);
+    this.timer = setInterval(() => this.refreshDue(), Math.min(this.refreshMs, MINUTE));
     this.timer.unref?.();
   }
 
@@ -102,24 +103,36 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
     return this.refresh(subject);
   }
 
+  /**
+   * A person's statistics for a reading being published: the cached ones while younger than
+   * `refreshMs`, otherwise computed now (and not emitted: the caller publishes them with the reading).
+   */
+  fresh(subject: SubjectState): GlucoseStatistics | undefined {
+    if (!subject.continuous) return undefined;
+    const kept = this.kept.get(subject);
+    if (kept && this.now() - kept.at < this.refreshMs) return kept.statistics;
+    return this.compute(subject, false);
+  }
+
   /** Computes a person's statistics now (no cache) and emits them when they changed. */
   refresh(subject: SubjectState): GlucoseStatistics | undefined {
     if (!subject.continuous) return undefined;
+    return this.compute(subject, true);
+  }
+
+  private compute(subject: SubjectState, emit: boolean): GlucoseStatistics {
     const statistics = computeStatistics(subject.recent.readings, {
       now: this.now(),
       intervalMs: this.intervalMs(),
     });
     const before = this.kept.get(subject)?.statistics;
     this.kept.set(subject, { statistics, at: this.now() });
-    if (JSON.stringify(before) !== JSON.stringify(statistics)) this.safeEmit(subject, statistics);
+    if (emit && JSON.stringify(before) !== JSON.stringify(statistics)) this.safeEmit(subject, statistics);
     return statistics;
   }
 
   private readonly onReading = (subject: SubjectState): void => {
-    if (!subject.continuous) return;
-    const kept = this.kept.get(subject);
-    if (!kept || this.now() - kept.at >= this.refreshMs) this.refresh(subject);
-    void this.loadHistory(subject, false).catch(() => undefined);
+    if (subject.continuous) void this.loadHistory(subject, false).catch(() => undefined);
   };
 
   private readonly onRemoved = (subject: SubjectState): void => {
@@ -127,8 +140,9 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
     this.loads.delete(subject);
   };
 
-  private refreshAll(): void {
-    for (const subject of this.kept.keys()) this.refresh(subject);
+  /** The window slides even without readings: statistics older than `refreshMs` are computed again. */
+  private refreshDue(): void {
+    for (const [subject, kept] of this.kept) if (this.now() - kept.at >= this.refreshMs) this.refresh(subject);
   }
 
   /** The cloud's history of the last day (or what it gives), once per person; then computed again. */
@@ -145,7 +159,8 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
       .then(() => {
         load.done = true;
         this.logger.debug(`${subject.name}: the cloud's last ${minutes} min loaded for the statistics`);
-        if (this.kept.has(subject) || this.started) this.refresh(subject);
+        // Once more, outside the 5-minute rhythm: the day's curve has just arrived.
+        this.refresh(subject);
       })
       .catch((thrown: unknown) => {
         load.failedAt = this.now();
