@@ -23,7 +23,11 @@ if (fs.existsSync(nodesSrc)) {
   }
 }
 // The bridge's status page is served as it is (HTML, CSS, plain browser JavaScript).
-fs.cpSync(path.join(root, 'src', 'bridge', 'http', 'page'), path.join(root, 'dist', 'src', 'bridge', 'http', 'page'), {
-  recursive: true,
-});
+fs.cpSync(
+  path.join(root, 'src', 'bridge', 'http', 'page'),
+  path.join(root, 'dist', 'src', 'bridge', 'http', 'page'),
+  {
+    recursive: true,
+  },
+);
 fs.chmodSync(path.join(root, 'dist', 'src', 'bridge', 'cli.js'), 0o755);

@@ -104,7 +104,9 @@ export class Bridge {
         publisher,
         accountLogger,
         { reading: (key, reading) => this.runtime.onReading?.(key, reading) },
-        page ? page.clientOptions(account, this.runtime.clientOptions, accountLogger) : this.runtime.clientOptions,
+        page
+          ? page.clientOptions(account, this.runtime.clientOptions, accountLogger)
+          : this.runtime.clientOptions,
       );
     });
     state.keepOnly(keys);

@@ -20,7 +20,7 @@ export interface StatisticsKeeperOptions {
 }
 
 export interface StatisticsKeeperEvents {
-  /** A person's statistics changed (computed again with a different result). */
+  /** A person's statistics changed (computed again with different numbers, not only a later window). */
   statistics: [SubjectState, GlucoseStatistics];
 }
 
@@ -127,7 +127,7 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
     });
     const before = this.kept.get(subject)?.statistics;
     this.kept.set(subject, { statistics, at: this.now() });
-    if (emit && JSON.stringify(before) !== JSON.stringify(statistics)) this.safeEmit(subject, statistics);
+    if (emit && metrics(before) !== metrics(statistics)) this.safeEmit(subject, statistics);
     return statistics;
   }
 
@@ -142,7 +142,8 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
 
   /** The window slides even without readings: statistics older than `refreshMs` are computed again. */
   private refreshDue(): void {
-    for (const [subject, kept] of this.kept) if (this.now() - kept.at >= this.refreshMs) this.refresh(subject);
+    for (const [subject, kept] of this.kept)
+      if (this.now() - kept.at >= this.refreshMs) this.refresh(subject);
   }
 
   /** The cloud's history of the last day (or what it gives), once per person; then computed again. */
@@ -210,6 +211,13 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
       this.logger.error(`a handler of "statistics" failed: ${toCgmError(thrown).message}`);
     }
   }
+}
+
+/** The numbers of a result without its window: a window that only moved on is no news. */
+function metrics(statistics: GlucoseStatistics | undefined): string {
+  if (!statistics) return '';
+  const { from: _from, to: _to, ...numbers } = statistics;
+  return JSON.stringify(numbers);
 }
 
 const keepers = new WeakMap<AccountFollower, StatisticsKeeper>();

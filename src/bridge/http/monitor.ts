@@ -91,8 +91,10 @@ export class BridgeMonitor extends EventEmitter<{ change: [] }> {
       });
       follower.on('status', (subject) => {
         // A person's own problem (the account's is counted once, above).
-        const code = subject.problem && subject.problem !== follower.problem ? subject.problem.code : undefined;
-        if (code !== undefined && code !== this.personCodes.get(subject)) this.metrics.error(subject.problem!.code);
+        const code =
+          subject.problem && subject.problem !== follower.problem ? subject.problem.code : undefined;
+        if (code !== undefined && code !== this.personCodes.get(subject))
+          this.metrics.error(subject.problem!.code);
         this.personCodes.set(subject, code);
         changed();
       });

@@ -97,11 +97,16 @@ export class StatusServer {
     server.requestTimeout = 15_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
-        const why = error.code === 'EADDRINUSE' ? 'is in use' : `cannot be used (${error.code ?? error.message})`;
+        const why =
+          error.code === 'EADDRINUSE' ? 'is in use' : `cannot be used (${error.code ?? error.message})`;
         reject(
-          new CgmError('CONFIG', `the status page's address ${this.settings.host}:${this.settings.port} ${why}`, {
-            hint: 'choose another with http.listen or --http HOST:PORT',
-          }),
+          new CgmError(
+            'CONFIG',
+            `the status page's address ${this.settings.host}:${this.settings.port} ${why}`,
+            {
+              hint: 'choose another with http.listen or --http HOST:PORT',
+            },
+          ),
         );
       });
       server.listen(this.settings.port, this.settings.host, () => resolve());
@@ -138,7 +143,8 @@ export class StatusServer {
       return this.send(res, healthy ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
     }
     if (!this.authorised(req, url)) {
-      if (this.settings.basic) res.setHeader('WWW-Authenticate', 'Basic realm="GlucoBridge", charset="UTF-8"');
+      if (this.settings.basic)
+        res.setHeader('WWW-Authenticate', 'Basic realm="GlucoBridge", charset="UTF-8"');
       return this.send(res, 401, 'text/plain; charset=utf-8', 'a password or token is needed\n');
     }
     switch (url.pathname) {

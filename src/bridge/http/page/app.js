@@ -63,7 +63,22 @@
     tir.setAttribute('aria-hidden', 'true');
     const stats = el('dl', 'stats');
     root.append(title, now, badges, problem, chart, tir, stats);
-    return { root, name, account, value, unit, arrow, delta, when, badges, problem, chart, tir, stats, plot: null };
+    return {
+      root,
+      name,
+      account,
+      value,
+      unit,
+      arrow,
+      delta,
+      when,
+      badges,
+      problem,
+      chart,
+      tir,
+      stats,
+      plot: null,
+    };
   }
 
   function renderCard(card, person) {
@@ -83,7 +98,9 @@
       card.arrow.textContent = last.arrow;
       card.arrow.title = last.trend;
       card.delta.textContent =
-        person.delta === null ? '' : `${person.delta > 0 ? '+' : ''}${format(person.delta, person.unit)} / 5 min`;
+        person.delta === null
+          ? ''
+          : `${person.delta > 0 ? '+' : ''}${format(person.delta, person.unit)} / 5 min`;
       card.when.textContent = age(last.time);
       card.when.dataset.time = last.time;
     } else {
@@ -170,7 +187,10 @@
     const now = Date.parse(snapshot.now) / 1000;
     // The last 24 h, and from 40 mg/dL to 300 (or above the highest reading).
     card.rangeX = [now - DAY_S, now];
-    card.rangeY = [inUnit(40, person.unit), inUnit(Math.max(300, ...person.history.map((h) => h[1])) + 10, person.unit)];
+    card.rangeY = [
+      inUnit(40, person.unit),
+      inUnit(Math.max(300, ...person.history.map((h) => h[1])) + 10, person.unit),
+    ];
     const key = `${person.unit}|${JSON.stringify(person.thresholds)}`;
     if (card.plot && card.plotKey === key) {
       card.plot.setData(data);
@@ -229,7 +249,8 @@
     }
     const mmol = person.unit === 'mmol/L';
     const pct = (v) => (v === null ? '–' : `${v.toFixed(1)} %`);
-    const glucose = (v) => (v === null ? '–' : `${format(inUnit(v, person.unit), person.unit)} ${person.unit}`);
+    const glucose = (v) =>
+      v === null ? '–' : `${format(inUnit(v, person.unit), person.unit)} ${person.unit}`;
     const rows = [
       [`In range ${mmol ? '3.9–10.0' : '70–180'}`, pct(s.percentInRange), 'percentInRange'],
       [`Below ${mmol ? '3.9' : '70'}`, pct(s.percentBelow70), 'percentBelow70'],
@@ -328,7 +349,8 @@
 
   // Ages move on between snapshots.
   setInterval(() => {
-    for (const card of cards.values()) if (card.when.dataset.time) card.when.textContent = age(card.when.dataset.time);
+    for (const card of cards.values())
+      if (card.when.dataset.time) card.when.textContent = age(card.when.dataset.time);
   }, 10000);
   window.addEventListener('resize', () => {
     for (const card of cards.values())
