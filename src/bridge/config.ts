@@ -16,7 +16,7 @@ import { mqttSettingsSchema } from '../mqtt/settings';
 import { subjectSlug } from '../mqtt/subject';
 import { CgmError } from '../model/errors';
 import type { GlucoseUnit } from '../model/reading';
-import { resolveHttpSettings, type HttpSettings, type HttpSettingsInput } from './http/settings';
+import { resolveHttpSettings, type HttpSettings } from './http/settings';
 
 const accountExtras = z
   .object({
@@ -166,7 +166,7 @@ export function httpSettings(
   if (listen !== undefined) merged.listen = listen;
   if (env.GLUCOBRIDGE_HTTP_PASSWORD) merged.password = env.GLUCOBRIDGE_HTTP_PASSWORD;
   if (env.GLUCOBRIDGE_HTTP_TOKEN) merged.token = env.GLUCOBRIDGE_HTTP_TOKEN;
-  return resolveHttpSettings(merged as HttpSettingsInput);
+  return resolveHttpSettings(merged);
 }
 
 /** Reads and validates a configuration file; every failure is a CONFIG error that says what to fix. */

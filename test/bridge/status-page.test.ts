@@ -11,7 +11,7 @@ import { parseBridgeConfig } from '../../src/bridge/config';
 import { resolveHttpSettings } from '../../src/bridge/http/settings';
 import type { StatusSnapshot } from '../../src/bridge/http/snapshot';
 import { Bridge } from '../../src/bridge/runner';
-import { CgmError } from '../../src/model/errors';
+import type { CgmError } from '../../src/model/errors';
 import { silentLogger } from '../../src/model/logger';
 import { createDemoSimulator, DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator/server';
@@ -155,8 +155,9 @@ describe('the bridge’s status page, /healthz and /metrics', function () {
         const answer = await get(`${url}healthz`);
         return answer.status === 503 ? answer : undefined;
       });
-      expect(JSON.parse(down.body)).to.include({ status: 'unavailable', mqtt: 'disconnected' });
-      expect(JSON.parse(down.body).reason).to.contain('MQTT broker');
+      const reason = JSON.parse(down.body) as { status: string; mqtt: string; reason: string };
+      expect(reason).to.include({ status: 'unavailable', mqtt: 'disconnected' });
+      expect(reason.reason).to.contain('MQTT broker');
     } finally {
       await mqtt.endAsync().catch(() => undefined);
     }
@@ -169,10 +170,10 @@ describe('the bridge’s status page, /healthz and /metrics', function () {
     expect(response.headers.get('content-type')).to.contain('text/event-stream');
     const reader = response.body!.getReader();
     let text = '';
-    while (!text.includes('\n\ndata:') && !/event: status\ndata: .*\n\n/.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += Buffer.from(value).toString('utf8');
+    while (!/event: status\ndata: .*\n\n/.test(text)) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += Buffer.from(chunk.value as Uint8Array).toString('utf8');
     }
     controller.abort();
     const data = /event: status\ndata: (.*)\n\n/.exec(text)![1]!;

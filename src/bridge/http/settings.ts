@@ -56,7 +56,7 @@ export function isLoopback(host: string): boolean {
  * Checks the `http` settings: glucose is health data, so an address other than loopback needs a
  * password or a token (CONFIG error otherwise), and the `0.0.0.0`-style "everywhere" too.
  */
-export function resolveHttpSettings(input: HttpSettingsInput, field = 'http'): HttpSettings {
+export function resolveHttpSettings(input: unknown, field = 'http'): HttpSettings {
   const parsed = httpSettingsSchema.safeParse(input);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
