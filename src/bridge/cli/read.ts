@@ -10,10 +10,12 @@ import { createSource } from '../../source';
 import type { SourceConfigInput } from '../../config';
 import { credentialsFromEnv, parseOptions, UsageError, type CliIo } from './io';
 import { warningLogger } from './logger';
+import { cloudStatistics, statisticsTable } from './stats';
 import { readVitaDockModule, storedVitaDockOptions } from './vitadock';
 
 export const READ_USAGE = `glucobridge read --provider dexcom|librelinkup|nightscout|vitadock [--region R | --server URL]
-                 [--minutes N] [--patient ID] [--units mgdl|mmol] [--json]
+                 [--minutes N | --stats] [--patient ID] [--units mgdl|mmol] [--json]
+  --stats   time in range and the other consensus statistics of the last 24 h (from the cloud's history)
   credentials from GLUCOBRIDGE_USERNAME, GLUCOBRIDGE_PASSWORD (and GLUCOBRIDGE_ACCOUNT_ID for Dexcom)
   nightscout: --server https://your-site [--api v1|v3]; GLUCOBRIDGE_NIGHTSCOUT_TOKEN or
             GLUCOBRIDGE_NIGHTSCOUT_API_SECRET (neither for a site readable without one)
@@ -31,6 +33,7 @@ const OPTIONS = {
   patient: { type: 'string' },
   units: { type: 'string' },
   json: { type: 'boolean' },
+  stats: { type: 'boolean' },
   module: { type: 'string' },
   state: { type: 'string' },
   name: { type: 'string' },
@@ -57,17 +60,27 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
     ...(values.provider === 'vitadock' ? await storedVitaDockOptions(io.env, values.state, values.name) : {}),
   });
   try {
+    if (values.stats) {
+      if (minutes !== undefined)
+        throw new UsageError(`--stats takes the last 24 h; leave out --minutes\n${READ_USAGE}`);
+      if (!source.cadence.continuous)
+        throw new UsageError(
+          `--stats is for continuous sensors (Dexcom, LibreLinkUp, Nightscout)\n${READ_USAGE}`,
+        );
+      const statistics = await cloudStatistics(source, values.patient);
+      if (statistics.percentInRange === null) throw noData();
+      io.stdout(
+        values.json ? `${JSON.stringify(statistics, null, 2)}\n` : statisticsTable(statistics, units),
+      );
+      return 0;
+    }
     const readings =
       minutes === undefined
         ? [await source.latest(values.patient)].filter((r): r is GlucoseReading => r !== null)
         : await source.history(
             values.patient === undefined ? { minutes } : { minutes, subject: values.patient },
           );
-    if (readings.length === 0) {
-      throw new CgmError('NO_DATA', 'the account has no readings in that span', {
-        hint: 'Dexcom: Share must be on with at least one follower; LibreLinkUp: the sensor must be uploading; Nightscout: an uploader must be sending',
-      });
-    }
+    if (readings.length === 0) throw noData();
     io.stdout(
       values.json ? `${JSON.stringify(readings.map(readingToJson), null, 2)}\n` : table(readings, units),
     );
@@ -75,6 +88,12 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await source.close();
   }
+}
+
+function noData(): CgmError {
+  return new CgmError('NO_DATA', 'the account has no readings in that span', {
+    hint: 'Dexcom: Share must be on with at least one follower; LibreLinkUp: the sensor must be uploading; Nightscout: an uploader must be sending',
+  });
 }
 
 function readConfig(
