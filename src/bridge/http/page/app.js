@@ -184,6 +184,9 @@
     const data = chartData(person);
     const points = data[1].filter((v) => v !== null).length;
     card.chart.dataset.points = String(points);
+    // Nothing to draw yet (an account that has not found anyone, a first start): no empty frame.
+    card.chart.hidden = points === 0;
+    if (points === 0) return;
     const now = Date.parse(snapshot.now) / 1000;
     // The last 24 h, and from 40 mg/dL to 300 (or above the highest reading).
     card.rangeX = [now - DAY_S, now];
