@@ -9,6 +9,7 @@ import {
   subjectSlug,
   type SubjectDescriptor,
 } from '../../src/mqtt';
+import type { GlucoseStatistics } from '../../src/stats/statistics';
 import type { Account } from './account';
 import type { NodeMessage } from './types';
 
@@ -36,6 +37,8 @@ export class HomeAssistantOutput {
     private readonly account: Account,
     private readonly staleMinutes: number,
     private readonly thresholds: Thresholds,
+    /** The person's statistics for the state JSON (follow mode), when the node has them. */
+    private readonly statistics: (subject: SubjectState) => GlucoseStatistics | undefined = () => undefined,
   ) {
     this.key = name === undefined ? undefined : subjectSlug(name);
   }
@@ -66,7 +69,12 @@ export class HomeAssistantOutput {
   private state(descriptor: SubjectDescriptor, subject: SubjectState): NodeMessage[] {
     const out: MqttMessage[] = [];
     if (subject.last) {
-      out.push(...stateMessages(descriptor, subject.last, subject.previous, { stale: subject.stale }));
+      out.push(
+        ...stateMessages(descriptor, subject.last, subject.previous, {
+          stale: subject.stale,
+          statistics: this.statistics(subject),
+        }),
+      );
     }
     out.push(...problemMessages(descriptor, subject.problem ?? null));
     return out.map(toMsg);
