@@ -1,7 +1,7 @@
 // The bridge's status page, /healthz and /metrics over real loopback sockets, against the simulator
 // and an embedded broker.
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { silentLogger } from '../../src/model/logger';
 import { createDemoSimulator, DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator/server';
 import type { StatePayload } from '../../src/mqtt/state';
+import { runCli } from '../cli/helpers';
 
 const SAM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
 const ALEX = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'us')!;
@@ -214,6 +215,35 @@ describe('the bridge’s status page, /healthz and /metrics', function () {
     const rebound = await get(`${url}api/status`, { host: `evil.example:${port}` });
     expect(rebound.status).to.equal(421);
     expect(rebound.body).to.not.contain('Sam');
+  });
+
+  it('glucobridge bridge --http: prints the page’s address; another machine’s address without a password is refused', async () => {
+    const file = join(dir, 'glucobridge.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        mqtt: { url: broker.url },
+        stateFile: join(dir, 'cli-state.json'),
+        accounts: [dexcom('Sam', SAM)],
+      }),
+    );
+    const refused = await runCli(['bridge', '--config', file, '--http', '0.0.0.0:8780']);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.match(/CONFIG: .*0\.0\.0\.0:8780 can be reached from other machines/);
+    expect(refused.stderr).to.contain('GLUCOBRIDGE_HTTP_PASSWORD');
+    let stop: () => void = () => undefined;
+    const interrupted = new Promise<void>((resolve) => (stop = resolve));
+    let printed = '';
+    const running = runCli(
+      ['bridge', '--config', file, '--http', '127.0.0.1:0'],
+      {},
+      { interrupted, onStdout: (t) => (printed += t) },
+    );
+    await until('the address', () => /status page on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(printed)?.[1]);
+    const url = /status page on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(printed)![1]!;
+    expect((await get(`${url}healthz`)).status).to.be.oneOf([200, 503]);
+    stop();
+    expect((await running).code).to.equal(0);
   });
 
   it('settings: loopback by default, other addresses only with a password or token, and HOST:PORT checked', () => {
