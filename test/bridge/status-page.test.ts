@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
+import { StatusPage } from '../../src/bridge/http';
 import { resolveHttpSettings } from '../../src/bridge/http/settings';
 import type { StatusSnapshot } from '../../src/bridge/http/snapshot';
 import { Bridge } from '../../src/bridge/runner';
@@ -267,6 +268,16 @@ describe('the bridge’s status page, /healthz and /metrics', function () {
     expect(resolveHttpSettings({ listen: '0.0.0.0:8780', password: 'long enough' })).to.deep.include({
       basic: { username: 'glucobridge', password: 'long enough' },
     });
+    // Home Assistant's bridge device links to the page only where another machine can open it.
+    expect(StatusPage.configurationUrl(resolveHttpSettings({}))).to.equal(undefined);
+    expect(
+      StatusPage.configurationUrl(resolveHttpSettings({ listen: '0.0.0.0:8780', password: 'long enough' })),
+    ).to.equal(undefined);
+    expect(
+      StatusPage.configurationUrl(
+        resolveHttpSettings({ listen: '192.168.1.5:8780', token: 'a-token-of-sixteen-chars' }),
+      ),
+    ).to.equal('http://192.168.1.5:8780/');
     // The environment's secret, and the section off unless given.
     const config = parseBridgeConfig(
       {
