@@ -153,7 +153,8 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
     if (load.done) return Promise.resolve();
     if (load.loading) return load.loading;
     // After a failure the next attempt waits; meanwhile what is held still gives statistics.
-    if (load.failedAt !== undefined && this.now() - load.failedAt < HISTORY_RETRY_MS) return Promise.resolve();
+    if (load.failedAt !== undefined && this.now() - load.failedAt < HISTORY_RETRY_MS)
+      return Promise.resolve();
     const minutes = this.historyMinutes();
     load.loading = this.follower
       .history(subject, minutes)
