@@ -10,7 +10,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', '*.js', 'scripts/*.js'] },
+        projectService: {
+          allowDefaultProject: ['*.mjs', '*.js', 'scripts/*.js', 'src/bridge/http/page/*.js'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -42,6 +44,24 @@ export default tseslint.config(
       },
     },
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The status page's script runs in the browser, as it is (no build step).
+    files: ['src/bridge/http/page/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        location: 'readonly',
+        EventSource: 'readonly',
+        URLSearchParams: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        setInterval: 'readonly',
+        uPlot: 'readonly',
+      },
+    },
   },
   {
     // Tests use chai's property assertions (`expect(x).to.be.true`).

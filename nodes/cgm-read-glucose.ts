@@ -5,6 +5,8 @@ import { findAccount } from './lib/host';
 import { follow, type Following } from './lib/follow';
 import { HomeAssistantOutput } from './lib/home-assistant';
 import { optionalText, positiveInt, putHistory, putReading, putSensor } from './lib/messages';
+import { putStatistics, statisticsStatus } from './lib/statistics';
+import { statisticsKeeper, type StatisticsKeeper } from '../src/stats/keeper';
 import { guardInput, readingStatus, refuseInput } from './lib/status';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeSend } from './lib/types';
 import { readModule } from './lib/vitadock-read';
@@ -31,7 +33,8 @@ export = function register(RED: NodeAPI): void {
   }
 
   function setup(node: Node, def: ReadDef): void {
-    const mode = def.mode === 'history' || def.mode === 'poll' ? def.mode : 'latest';
+    const mode =
+      def.mode === 'history' || def.mode === 'poll' || def.mode === 'statistics' ? def.mode : 'latest';
     const account = findAccount(RED, 'cgm-read-glucose', def.account);
     if (account instanceof CgmError) {
       refuseInput(node, account);
@@ -45,9 +48,13 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     let ha: HomeAssistantOutput | undefined;
+    // Follow mode: the Home Assistant state carries the person's statistics (the day loaded once).
+    let keeper: StatisticsKeeper | undefined;
     try {
       if (def.homeAssistant === true)
-        ha = new HomeAssistantOutput(optionalText(def.name), account, staleMinutes, thresholds);
+        ha = new HomeAssistantOutput(optionalText(def.name), account, staleMinutes, thresholds, (subject) =>
+          keeper?.fresh(subject),
+        );
     } catch (thrown) {
       refuseInput(node, toCgmError(thrown));
       return;
@@ -69,12 +76,21 @@ export = function register(RED: NodeAPI): void {
         { subject: optionalText(def.subject), staleMinutes },
         {
           staleText: RED._('cgm-read-glucose.status.stale'),
-          reading: (reading, subject) =>
-            out((m) => node.send(m), putReading({}, reading, unit, subject), subject),
+          reading: (reading, subject) => {
+            if (keeper) void keeper.statistics(subject).catch(() => undefined);
+            out((m) => node.send(m), putReading({}, reading, unit, subject), subject);
+          },
           status: (subject) => {
             if (ha) node.send([null, ha.messages(subject)]);
           },
         },
+      );
+    }
+
+    if (ha && mode === 'poll') {
+      account.follower().then(
+        (follower) => (keeper = statisticsKeeper(follower)),
+        () => undefined,
       );
     }
 
@@ -96,6 +112,13 @@ export = function register(RED: NodeAPI): void {
           msg.topic = module;
           send(msg);
           node.status({ fill: 'green', shape: 'dot', text: module });
+        } else if (mode === 'statistics') {
+          const follower = await account.follower();
+          const subject = await follower.resolve(subjectOf(msg));
+          const statistics = await statisticsKeeper(follower).statistics(subject);
+          if (!statistics) throw new CgmError('CONFIG', RED._('cgm-read-glucose.errors.no-statistics'));
+          out(send, putStatistics(msg, statistics, unit, subject.id));
+          node.status(statisticsStatus(statistics));
         } else if (mode === 'history') {
           const follower = await account.follower();
           const subject = await follower.resolve(subjectOf(msg));

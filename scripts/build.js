@@ -22,4 +22,12 @@ if (fs.existsSync(nodesSrc)) {
     } else if (entry.name.endsWith('.html')) fs.copyFileSync(from, path.join(nodesOut, entry.name));
   }
 }
+// The bridge's status page is served as it is (HTML, CSS, plain browser JavaScript).
+fs.cpSync(
+  path.join(root, 'src', 'bridge', 'http', 'page'),
+  path.join(root, 'dist', 'src', 'bridge', 'http', 'page'),
+  {
+    recursive: true,
+  },
+);
 fs.chmodSync(path.join(root, 'dist', 'src', 'bridge', 'cli.js'), 0o755);

@@ -9,6 +9,7 @@ import {
   subjectSlug,
   type SubjectDescriptor,
 } from '../../src/mqtt';
+import type { GlucoseStatistics } from '../../src/stats/statistics';
 import type { Account } from './account';
 import type { NodeMessage } from './types';
 
@@ -36,6 +37,8 @@ export class HomeAssistantOutput {
     private readonly account: Account,
     private readonly staleMinutes: number,
     private readonly thresholds: Thresholds,
+    /** The person's statistics for the state JSON (follow mode), when the node has them. */
+    private readonly statistics: (subject: SubjectState) => GlucoseStatistics | undefined = () => undefined,
   ) {
     this.key = name === undefined ? undefined : subjectSlug(name);
   }
@@ -70,6 +73,7 @@ export class HomeAssistantOutput {
         ...stateMessages(descriptor, subject.last, subject.previous, {
           stale: subject.stale,
           sensor: subject.sensorStatus(),
+          statistics: this.statistics(subject),
         }),
       );
     }

@@ -7,6 +7,7 @@ import type { GlucoseReading } from '../model/reading';
 import type { MqttPublisher } from '../mqtt/publisher';
 import type { SubjectDescriptor } from '../mqtt/subject';
 import type { ClientOptions } from '../providers/provider';
+import { StatisticsKeeper } from '../stats/keeper';
 import type { AccountConfig } from './config';
 
 export interface AccountEvents {
@@ -21,6 +22,8 @@ export class BridgeAccount {
   readonly follower: AccountFollower;
   /** The account's Nightscout site, when it has a `nightscout` block. */
   readonly destinations: AccountDestinations | undefined;
+  /** Each person's last-24-hours statistics (state JSON, Home Assistant sensors, the status page). */
+  readonly statistics: StatisticsKeeper;
 
   constructor(
     readonly config: AccountConfig,
@@ -43,6 +46,7 @@ export class BridgeAccount {
       cloudThresholds: config.cloudThresholds,
       clientOptions,
     });
+    this.statistics = new StatisticsKeeper(this.follower, { logger });
     // MQTT first: the uploads are handed their readings after it has published them.
     this.wire();
     this.destinations = config.nightscout
@@ -63,10 +67,12 @@ export class BridgeAccount {
 
   /** Restores the known people and makes the first attempt to follow them; never rejects. */
   start(): Promise<void> {
+    this.statistics.start();
     return this.follower.start();
   }
 
   async stop(): Promise<void> {
+    this.statistics.stop();
     await Promise.all([this.follower.stop(), this.destinations?.stop()]);
   }
 
@@ -82,6 +88,7 @@ export class BridgeAccount {
         previous: subject.previous,
         stale: subject.stale,
         sensor: subject.sensorStatus(),
+        statistics: this.statistics.fresh(subject),
       });
       this.events.reading?.(subject.slug, reading);
     });
@@ -91,6 +98,9 @@ export class BridgeAccount {
       publisher.publishStale(subject.slug, subject.stale);
       publisher.publishProblem(subject.slug, subject.problem ?? null);
     });
+    this.statistics.on('statistics', (subject, statistics) =>
+      publisher.publishStatistics(subject.slug, statistics),
+    );
     follower.on('measurement', (subject, measurement) =>
       publisher.publishMeasurement(subject.slug, measurement),
     );

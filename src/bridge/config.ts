@@ -21,6 +21,7 @@ import { mqttSettingsSchema } from '../mqtt/settings';
 import { subjectSlug } from '../mqtt/subject';
 import { CgmError } from '../model/errors';
 import type { GlucoseUnit } from '../model/reading';
+import { resolveHttpSettings, type HttpSettings } from './http/settings';
 
 const accountExtras = z
   .object({
@@ -46,6 +47,8 @@ export const bridgeConfigSchema = z.object({
     // eslint-disable-next-line no-control-regex -- a path with a control character is a mistake
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'stateFile must not contain control characters')
     .optional(),
+  /** The status page, `/healthz` and `/metrics` (off unless given; see `http/settings.ts`). */
+  http: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** A configuration file is a few KB; these bound what a broken or hostile one may cost to read. */
@@ -72,6 +75,8 @@ export interface BridgeConfig {
   thresholds: ThresholdsSetting;
   accounts: AccountConfig[];
   stateFile?: string;
+  /** The status page's address and credentials; undefined: no status page. */
+  http?: HttpSettings;
 }
 
 /**
@@ -157,12 +162,32 @@ export function parseBridgeConfig(raw: unknown, env: NodeJS.ProcessEnv = process
   }
   if (env.GLUCOBRIDGE_MQTT_USERNAME) mqtt.username = env.GLUCOBRIDGE_MQTT_USERNAME;
   if (env.GLUCOBRIDGE_MQTT_PASSWORD) mqtt.password = env.GLUCOBRIDGE_MQTT_PASSWORD;
+  const { http: httpInput, ...rest } = config;
+  const http = httpInput === undefined ? undefined : httpSettings(httpInput, env);
   return {
-    ...config,
+    ...rest,
     mqtt,
     accounts,
     ...(config.stateFile === undefined ? {} : { stateFile: config.stateFile }),
+    ...(http === undefined ? {} : { http }),
   };
+}
+
+/**
+ * The status page's settings from the configuration's `http` section (or `{}` to take the defaults),
+ * with `listen` replaced when given (`--http HOST:PORT`) and the secrets of the environment
+ * (`GLUCOBRIDGE_HTTP_PASSWORD`, `GLUCOBRIDGE_HTTP_TOKEN`) over the file's.
+ */
+export function httpSettings(
+  input: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  listen?: string,
+): HttpSettings {
+  const merged: Record<string, unknown> = { ...input };
+  if (listen !== undefined) merged.listen = listen;
+  if (env.GLUCOBRIDGE_HTTP_PASSWORD) merged.password = env.GLUCOBRIDGE_HTTP_PASSWORD;
+  if (env.GLUCOBRIDGE_HTTP_TOKEN) merged.token = env.GLUCOBRIDGE_HTTP_TOKEN;
+  return resolveHttpSettings(merged);
 }
 
 /** Reads and validates a configuration file; every failure is a CONFIG error that says what to fix. */

@@ -9,6 +9,7 @@ import { FileStateStore } from '../follow/file-store';
 import { BridgeAccount } from './account';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker';
 import type { AccountConfig, BridgeConfig } from './config';
+import { StatusPage, type StatusPageOptions } from './http';
 import { legacyBridgeState } from './legacy-state';
 
 export interface BridgeRuntime {
@@ -21,6 +22,8 @@ export interface BridgeRuntime {
   onReading?: (key: string, reading: GlucoseReading) => void;
   /** For tests: a transport with a short timeout. */
   clientOptions?: Pick<ClientOptions, 'transport'>;
+  /** How the status page (when `config.http` is set) behaves, e.g. the demo's any-free-port fallback. */
+  statusPage?: StatusPageOptions;
 }
 
 /** The default state file: beside the configuration, named after it. */
@@ -38,6 +41,7 @@ export class Bridge {
   private accounts: BridgeAccount[] = [];
   private state: FileStateStore | undefined;
   private brokerAddress = '';
+  private statusPage: StatusPage | undefined;
 
   constructor(
     readonly config: BridgeConfig,
@@ -57,6 +61,11 @@ export class Bridge {
     return this.accounts;
   }
 
+  /** The status page's address, when it is on and listening. */
+  get statusUrl(): string | undefined {
+    return this.statusPage?.url;
+  }
+
   async start(): Promise<void> {
     const { logger } = this.runtime;
     const mqtt = this.config.mqtt;
@@ -74,7 +83,7 @@ export class Bridge {
       baseTopic: mqtt.baseTopic,
       discoveryPrefix: mqtt.discoveryPrefix,
       ...(mqtt.discovery === undefined ? {} : { discovery: mqtt.discovery }),
-      bridge: { model: 'Stand-alone bridge' },
+      bridge: { model: 'Stand-alone bridge', ...configurationUrl(this.config) },
       logger,
     });
     this.brokerAddress = this.publisher.brokerUrl;
@@ -85,21 +94,30 @@ export class Bridge {
     });
     this.state = state;
     const publisher = this.publisher;
-    this.accounts = this.config.accounts.map(
-      (account, index) =>
-        new BridgeAccount(
-          account,
-          keys[index]!,
-          state.account(keys[index]!),
-          publisher,
-          prefixLogger(logger, account.name),
-          { reading: (key, reading) => this.runtime.onReading?.(key, reading) },
-          this.runtime.clientOptions,
-        ),
-    );
+    const page = this.config.http && new StatusPage(this.config.http, logger, this.runtime.statusPage);
+    this.accounts = this.config.accounts.map((account, index) => {
+      const accountLogger = prefixLogger(logger, account.name);
+      return new BridgeAccount(
+        account,
+        keys[index]!,
+        state.account(keys[index]!),
+        publisher,
+        accountLogger,
+        { reading: (key, reading) => this.runtime.onReading?.(key, reading) },
+        page
+          ? page.clientOptions(account, this.runtime.clientOptions, accountLogger)
+          : this.runtime.clientOptions,
+      );
+    });
     state.keepOnly(keys);
     this.reportBridgeState(publisher);
+    if (page) {
+      this.statusPage = page;
+      const url = await page.start(publisher, this.accounts);
+      if (url) logger.info(`status page on ${url} (health: ${url}healthz, metrics: ${url}metrics)`);
+    }
     await Promise.all(this.accounts.map((account) => account.start()));
+    page?.running();
     // Accounts dropped from the configuration lose their Home Assistant entities.
     publisher.retainSubjects(this.accounts.flatMap((account) => account.keys));
   }
@@ -127,6 +145,7 @@ export class Bridge {
   /** Publishes `offline`, flushes, closes sessions and the embedded broker, within about 5 s. */
   async stop(): Promise<void> {
     const work = (async () => {
+      await this.statusPage?.stop();
       await Promise.allSettled(this.accounts.map((account) => account.stop()));
       await this.state?.flush();
       await this.publisher?.stop();
@@ -157,6 +176,12 @@ export function bridgeAccountKeys(accounts: readonly AccountConfig[]): string[] 
       ? key
       : `${key}:${accounts[index]!.name.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`,
   );
+}
+
+/** The status page's address for Home Assistant's device page, when other machines can open it. */
+function configurationUrl(config: BridgeConfig): { configurationUrl?: string } {
+  const url = StatusPage.configurationUrl(config.http);
+  return url === undefined ? {} : { configurationUrl: url };
 }
 
 function prefixLogger(logger: Logger, name: string): Logger {

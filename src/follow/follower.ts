@@ -231,7 +231,9 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
   async history(subject: SubjectState, minutes: number): Promise<GlucoseReading[]> {
     const readings = await this.source.history({ minutes, subject: subject.id });
     this.refreshDetails(subject);
-    const newest = readings.filter((r) => r.time.getTime() <= this.now() + 5 * MINUTE).at(-1);
+    const inTime = readings.filter((r) => r.time.getTime() <= this.now() + 5 * MINUTE);
+    subject.recent.addAll(inTime);
+    const newest = inTime.at(-1);
     if (newest) this.offer(subject, newest);
     return readings;
   }
@@ -519,7 +521,10 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
       if (this.accountProblem) this.setAccountProblem(undefined);
       this.safeEmit('reading', state, reading);
     });
-    poller.on('backfill', (readings) => this.safeEmit('backfill', state, readings));
+    poller.on('backfill', (readings) => {
+      state.recent.addAll(readings);
+      this.safeEmit('backfill', state, readings);
+    });
     poller.on('stale', (info) => {
       const age =
         info.ageMs === undefined

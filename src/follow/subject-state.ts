@@ -8,6 +8,7 @@ import {
   type SensorInfo,
   type SensorStatus,
 } from '../model/sensor';
+import { ReadingHistory } from '../stats/history';
 import { classify, deltaIn, deltaPerFiveMinutes, type Classification } from './classify';
 import { sameThresholds } from './thresholds';
 
@@ -50,6 +51,8 @@ export class SubjectState implements SubjectIdentity {
   readonly continuous: boolean;
   name: string;
   slug: string;
+  /** The last day of readings (as they came, backfills, the cloud's history): statistics and charts. */
+  readonly recent = new ReadingHistory();
   private lastReading: GlucoseReading | undefined;
   private previousReading: GlucoseReading | undefined;
   private isStale = false;
@@ -136,6 +139,7 @@ export class SubjectState implements SubjectIdentity {
     if (last && reading.time.getTime() <= last.time.getTime()) return false;
     this.previousReading = last;
     this.lastReading = reading;
+    this.recent.add(reading);
     return true;
   }
 
@@ -146,6 +150,7 @@ export class SubjectState implements SubjectIdentity {
   rebase(reading: GlucoseReading): void {
     this.previousReading = undefined;
     this.lastReading = reading;
+    this.recent.add(reading);
   }
 
   /** Returns true when the flag changed. A spot-check device is never stale. */

@@ -2,6 +2,7 @@ import { HOME_ASSISTANT_TREND_OPTIONS } from '../model/trend';
 import { mgdlToMmol, unitLabel, type ProviderId } from '../model/reading';
 import { VERSION } from '../version';
 import { LEAF, MEASUREMENT_LEAF } from './state';
+import { statisticsEntities } from './statistics';
 import { discoverableKinds, type DiscoverableKind, type SubjectDescriptor } from './subject';
 import {
   BRIDGE_KEY,
@@ -343,6 +344,7 @@ function subjectDevice(subject: SubjectDescriptor, topics: Topics, options: Disc
     entities: [
       ...glucoseEntities(subject, topics),
       ...sensorEntities(subject, topics),
+      ...statisticsEntities(subject, topics),
       ...discoverableKinds(subject).flatMap((kind) => measurementEntities(kind, subject, topics)),
     ],
   };

@@ -5,6 +5,7 @@ import { CgmError } from '../model/errors';
 import { silentLogger, type Logger } from '../model/logger';
 import type { Measurement } from '../model/measurement';
 import type { GlucoseReading } from '../model/reading';
+import type { GlucoseStatistics } from '../stats/statistics';
 import { bridgeDiscoveryMessages, bridgeStateMessages, type BridgeStatus } from './bridge';
 import {
   discoveryMessages,
@@ -77,6 +78,8 @@ interface SubjectState {
   stale: boolean;
   /** The person's sensor as of the last reading published (LibreLinkUp). */
   sensor?: SensorStatus | undefined;
+  /** The statistics last given, rendered into every state JSON. */
+  statistics?: GlucoseStatistics | undefined;
   /** The problem payload last queued, so a repeated error is not re-sent every poll. */
   problem?: string;
 }
@@ -266,6 +269,7 @@ export class MqttPublisher {
       previous?: GlucoseReading | undefined;
       stale?: boolean;
       sensor?: SensorStatus | undefined;
+      statistics?: GlucoseStatistics | undefined;
     } = {},
   ): void {
     const state = this.subjectFor(key, 'reading');
@@ -276,9 +280,15 @@ export class MqttPublisher {
     }
     const previous = 'previous' in status ? status.previous : state.last;
     const stale = status.stale ?? false;
-    const sensor = status.sensor;
-    const messages = stateMessages(state.descriptor, reading, previous, { stale, sensor }, this.topicOptions);
-    state.sensor = sensor;
+    state.sensor = status.sensor;
+    if (status.statistics) state.statistics = status.statistics;
+    const messages = stateMessages(
+      state.descriptor,
+      reading,
+      previous,
+      { stale, sensor: state.sensor, statistics: state.statistics },
+      this.topicOptions,
+    );
     state.previous = previous;
     state.last = reading;
     state.stale = stale;
@@ -296,11 +306,27 @@ export class MqttPublisher {
     const state = this.subjectFor(key, 'stale flag');
     if (!state?.last || state.stale === stale) return;
     state.stale = stale;
+    this.republishState(key, state);
+  }
+
+  /**
+   * A person's statistics changed without a new reading (the window slid, the cloud's history came):
+   * the JSON state is sent again with them (only that topic). Unchanged statistics send nothing.
+   */
+  publishStatistics(key: string, statistics: GlucoseStatistics): void {
+    const state = this.subjectFor(key, 'statistics');
+    if (!state || JSON.stringify(state.statistics) === JSON.stringify(statistics)) return;
+    state.statistics = statistics;
+    this.republishState(key, state);
+  }
+
+  private republishState(key: string, state: SubjectState): void {
+    if (!state.last) return;
     const messages = stateMessages(
       state.descriptor,
       state.last,
       state.previous,
-      { stale, sensor: state.sensor },
+      { stale: state.stale, sensor: state.sensor, statistics: state.statistics },
       this.topicOptions,
     ).filter((m) => m.topic === subjectTopic(this.topics, key, LEAF.state));
     this.enqueueControl(messages, `state:${key}`, key);

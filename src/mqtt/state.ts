@@ -4,6 +4,7 @@ import type { Measurement } from '../model/measurement';
 import type { SensorStatus } from '../model/sensor';
 import { classify, deltaIn, deltaPerFiveMinutes } from '../follow/classify';
 import { unitLabel, valueIn, type GlucoseReading } from '../model/reading';
+import type { GlucoseStatistics } from '../stats/statistics';
 import type { SubjectDescriptor } from './subject';
 import { resolveTopics, retained, subjectTopic, type MqttMessage, type TopicOptions } from './topics';
 
@@ -54,6 +55,8 @@ export interface StatePayload {
    * end (ISO instants), days left, warming up. Absent otherwise.
    */
   sensor?: SensorStatus;
+  /** Time in range and the other consensus metrics of the last 24 h, when the host computes them. */
+  statistics?: GlucoseStatistics;
 }
 
 export interface ReadingStatus {
@@ -61,6 +64,8 @@ export interface ReadingStatus {
   stale: boolean;
   /** The person's sensor as of now, when the cloud reports one. */
   sensor?: SensorStatus | undefined;
+  /** The person's statistics (see `GlucoseStatistics`), added to the state JSON as `statistics`. */
+  statistics?: GlucoseStatistics | undefined;
 }
 
 export function statePayload(
@@ -87,6 +92,7 @@ export function statePayload(
     provider: reading.provider,
     limit: reading.limit ?? null,
     ...(status.sensor ? { sensor: { ...status.sensor } } : {}),
+    ...(status.statistics ? { statistics: status.statistics } : {}),
   };
 }
 

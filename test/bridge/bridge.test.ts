@@ -371,6 +371,10 @@ describe('glucobridge bridge --demo (a real process)', function () {
       expect(state.mgdl).to.be.a('number');
       expect(Date.now() - started).to.be.below(20_000);
       expect(out).to.match(/sam: \d+ mg\/dL/);
+      // The demo serves its status page on loopback and says where (another port when 8780 is taken).
+      const page = /status page on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+      expect(page, out).to.be.a('string');
+      expect((await fetch(`${page}healthz`)).status).to.be.oneOf([200, 503]);
       child.kill('SIGTERM');
       const stopAsked = Date.now();
       const code = await exited;

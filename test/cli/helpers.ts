@@ -11,13 +11,14 @@ export interface CliRun {
 export async function runCli(
   argv: string[],
   env: NodeJS.ProcessEnv = {},
-  options: { stdin?: string; interrupted?: Promise<void> } = {},
+  options: { stdin?: string; interrupted?: Promise<void>; onStdout?: (text: string) => void } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
     stdout: (text) => {
       stdout += text;
+      options.onStdout?.(text);
     },
     stderr: (text) => {
       stderr += text;

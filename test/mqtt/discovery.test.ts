@@ -43,7 +43,8 @@ describe('mqtt discovery', () => {
 
   it('publishes one retained QoS 1 config per entity, in a fixed order, under the node id', () => {
     const messages = discoveryMessages(ANNA);
-    expect(messages.map((m) => m.topic)).to.deep.equal([
+    // The glucose entities first (the time-in-range ones follow: test/mqtt/statistics.test.ts).
+    expect(messages.map((m) => m.topic).slice(0, 9)).to.deep.equal([
       'homeassistant/sensor/glucobridge_anna/glucose/config',
       'homeassistant/sensor/glucobridge_anna/trend/config',
       'homeassistant/sensor/glucobridge_anna/last_reading/config',

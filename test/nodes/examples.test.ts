@@ -34,6 +34,17 @@ const CORE = [
   'network/10-mqtt.js',
 ].map((file) => coreRequire(`./core/${file}`) as (RED: never) => void);
 
+// FlowFuse Dashboard 2.0 (a devDependency): the History chart example draws on its ui-chart. Its own
+// page in a browser is test/integration/dashboard.test.ts; here its nodes must deploy and get the points.
+const dashboardRequire = createRequire(require.resolve('@flowfuse/node-red-dashboard/package.json'));
+const DASHBOARD = [
+  'config/ui_base.js',
+  'config/ui_page.js',
+  'config/ui_group.js',
+  'config/ui_theme.js',
+  'widgets/ui_chart.js',
+].map((file) => dashboardRequire(`./nodes/${file}`) as (RED: never) => void);
+
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
 const examples = readdirSync(EXAMPLES)
@@ -116,7 +127,7 @@ describe('examples/*.json', () => {
   for (const { file, flow } of examples) {
     it(`${file} deploys and its readers turn green against the simulator`, async () => {
       const { nodes, credentials } = localise(flow);
-      await helper.load([...CORE, ...ALL_NODES] as never[], nodes, credentials);
+      await helper.load([...CORE, ...DASHBOARD, ...ALL_NODES] as never[], nodes, credentials);
       for (const node of nodes.filter((n) => n.type !== 'tab')) {
         expect(helper.getNode(node.id), `${file}: ${node.id}`).to.not.equal(null);
       }
@@ -136,6 +147,27 @@ describe('examples/*.json', () => {
       }
     });
   }
+
+  it('the History chart example gives the dashboard chart the day’s readings and the target band', async () => {
+    const { nodes, credentials } = localise(examples.find((e) => e.file === 'History chart.json')!.flow);
+    const chart = nodes.find((n) => n.type === 'ui-chart')!;
+    await helper.load([...CORE, ...DASHBOARD, ...ALL_NODES] as never[], nodes, credentials);
+    const got: { payload: { x: number; y: number }[]; action: string; ui_update: unknown }[] = [];
+    (helper.getNode(chart.id) as { on(e: 'input', l: (m: never) => void): void }).on('input', (m) =>
+      got.push(m),
+    );
+    await waitFor(() => got.length > 0, 'the chart’s points');
+    const { payload, action, ui_update } = got[0]!;
+    expect(action).to.equal('replace');
+    // Dexcom gives the whole day: about 288 readings, oldest first, in mg/dL.
+    expect(payload.length).to.be.within(250, 300);
+    expect(payload.map((p) => p.x)).to.deep.equal(payload.map((p) => p.x).sort((a, b) => a - b));
+    for (const point of payload) expect(point.y).to.be.within(39, 401);
+    expect(JSON.stringify(ui_update))
+      .to.contain('"markArea"')
+      .and.contain('"yAxis":70')
+      .and.contain('"yAxis":180');
+  });
 
   it('the Home Assistant example publishes retained discovery to the broker', async () => {
     const { nodes, credentials } = localise(examples.find((e) => e.file.startsWith('Home Assistant'))!.flow);

@@ -4,14 +4,18 @@ import { join, resolve } from 'node:path';
 import { unitLabel, valueIn, type GlucoseReading } from '../../model/reading';
 import { createDemoSimulator, demoAccounts } from '../../simulator';
 import type { Simulator } from '../../simulator/server';
-import { loadBridgeConfig, parseBridgeConfig, type BridgeConfig } from '../config';
+import { httpSettings, loadBridgeConfig, parseBridgeConfig, type BridgeConfig } from '../config';
+import { DEFAULT_LISTEN, withListen } from '../http';
 import { Bridge, stateFileFor } from '../runner';
 import { cliLogger } from './logger';
 import { parseOptions, UsageError, type CliIo } from './io';
 
-export const BRIDGE_USAGE = `glucobridge bridge [--config FILE | --demo] [--broker-port N] [--verbose]
+export const BRIDGE_USAGE = `glucobridge bridge [--config FILE | --demo] [--broker-port N] [--http HOST:PORT | --http off] [--verbose]
   --config FILE   real accounts → any MQTT broker (default: $GLUCOBRIDGE_CONFIG, then ./glucobridge.json)
   --demo          the built-in simulator and an embedded MQTT broker; no credentials needed
+  --http ADDR     the status page, /healthz and /metrics on ADDR (the demo: ${DEFAULT_LISTEN} unless off;
+                  with a configuration: its "http" section, else off). Other than loopback needs
+                  GLUCOBRIDGE_HTTP_PASSWORD or GLUCOBRIDGE_HTTP_TOKEN (or http.password / http.token)
   without either and with no configuration found, the demo runs
 `;
 
@@ -23,6 +27,7 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
       config: { type: 'string' },
       demo: { type: 'boolean' },
       'broker-port': { type: 'string' },
+      http: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -67,10 +72,13 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
     stateFile = config.stateFile ?? stateFileFor(configFile);
     logger.info(`configuration ${configFile}: ${config.accounts.length} account(s)`);
   }
+  config = withStatusPage(config, values.http, configFile === undefined, io.env);
   const bridge = new Bridge(config, {
     logger,
     stateFile,
     embeddedBrokerPort: brokerPort,
+    // The demo's page moves to a free port when another bridge has the usual one.
+    statusPage: { anyPortIfTaken: configFile === undefined && values.http === undefined },
     onReading: (key, reading) => logger.info(describeReading(key, reading, config, io)),
   });
   const interrupted = io.interrupted ?? new Promise<void>(() => undefined);
@@ -99,6 +107,25 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
     await bridge.stop();
     await simulator?.close();
   }
+}
+
+/**
+ * The status page as asked: `--http off` turns it off, `--http HOST:PORT` moves it (keeping the file's
+ * password or token); without the option the demo has it on loopback and a configuration as it says.
+ */
+function withStatusPage(
+  config: BridgeConfig,
+  option: string | undefined,
+  demo: boolean,
+  env: NodeJS.ProcessEnv,
+): BridgeConfig {
+  const { http: current, ...rest } = config;
+  if (option === 'off') return rest;
+  if (option === undefined) {
+    if (current || !demo) return config;
+    return { ...rest, http: httpSettings({}, env) };
+  }
+  return { ...rest, http: current ? withListen(current, option) : httpSettings({}, env, option) };
 }
 
 function findConfig(explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {

@@ -8,11 +8,13 @@ import { credentialsFromEnv, parseOptions, UsageError, type CliIo } from './io';
 import { warningLogger } from './logger';
 import { peopleJson, readPeople, sensorLines, type PersonReadings } from './read-people';
 import { readSpan } from './read-span';
+import { cloudStatistics, statisticsTable } from './stats';
 import { readVitaDockModule, storedVitaDockOptions, vitaDockConfigFromEnv } from './vitadock';
 
 export const READ_USAGE = `glucobridge read --provider dexcom|librelinkup|nightscout|vitadock [--region R | --server URL]
-                 [--minutes N | --since YYYY-MM-DD] [--patient NAME] [--units mgdl|mmol] [--json]
+                 [--minutes N | --since YYYY-MM-DD | --stats] [--patient NAME] [--units mgdl|mmol] [--json]
   the latest reading, or those of the last --minutes (at most 1440) or since a day (UTC) or instant
+  --stats   time in range and the other consensus statistics of the last 24 h (from the cloud's history)
   credentials from GLUCOBRIDGE_USERNAME, GLUCOBRIDGE_PASSWORD (and GLUCOBRIDGE_ACCOUNT_ID for Dexcom)
   librelinkup: everyone the account follows, each row named, or --patient (id, name or a unique first
             name); [--accept-terms] accepts new terms of use; [--sensor-days N] (15 for Plus sensors)
@@ -36,6 +38,7 @@ const OPTIONS = {
   'sensor-days': { type: 'string' },
   units: { type: 'string' },
   json: { type: 'boolean' },
+  stats: { type: 'boolean' },
   module: { type: 'string' },
   state: { type: 'string' },
   name: { type: 'string' },
@@ -67,12 +70,22 @@ export async function readCommand(argv: string[], io: CliIo): Promise<number> {
     ...(vitadock ? await storedVitaDockOptions(io.env, values.state, values.name) : {}),
   });
   try {
-    const people = await readPeople(source, span, values.patient, sensorDays ?? DEFAULT_SENSOR_DAYS);
-    if (people.every((p) => p.readings.length === 0)) {
-      throw new CgmError('NO_DATA', 'the account has no readings in that span', {
-        hint: NO_DATA_HINTS[source.provider],
-      });
+    if (values.stats) {
+      if (values.minutes !== undefined || values.since !== undefined)
+        throw new UsageError(`--stats takes the last 24 h; leave out --minutes and --since\n${READ_USAGE}`);
+      if (!source.cadence.continuous)
+        throw new UsageError(
+          `--stats is for continuous sensors (Dexcom, LibreLinkUp, Nightscout)\n${READ_USAGE}`,
+        );
+      const statistics = await cloudStatistics(source, values.patient);
+      if (statistics.percentInRange === null) throw noData(source.provider);
+      io.stdout(
+        values.json ? `${JSON.stringify(statistics, null, 2)}\n` : statisticsTable(statistics, units),
+      );
+      return 0;
     }
+    const people = await readPeople(source, span, values.patient, sensorDays ?? DEFAULT_SENSOR_DAYS);
+    if (people.every((p) => p.readings.length === 0)) throw noData(source.provider);
     io.stdout(
       values.json
         ? `${JSON.stringify(peopleJson(people), null, 2)}\n`
@@ -103,6 +116,12 @@ function peopleTable(people: PersonReadings[], units: GlucoseUnit): string {
     Date.now(),
     named ? rows.map((r) => r.name ?? '') : undefined,
   );
+}
+
+function noData(provider: ProviderId): CgmError {
+  return new CgmError('NO_DATA', 'the account has no readings in that span', {
+    hint: NO_DATA_HINTS[provider],
+  });
 }
 
 function readConfig(
