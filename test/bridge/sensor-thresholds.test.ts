@@ -36,7 +36,10 @@ async function until<T>(what: string, probe: () => T | undefined, ms = 15_000): 
   }
 }
 
-/** Every current measurement at 200 mg/dL, and Mia's target range 70–160 (the cloud's own). */
+/**
+ * Every current measurement at 200 mg/dL, and Mia's target range 70–160 (the cloud's own), in every answer
+ * that carries the connection: the connections list and each graph (the statistics read it).
+ */
 function at200(response: SimResponse): SimResponse {
   const body = response.body as { data?: unknown };
   const fix = (connection: Record<string, unknown>) => ({
@@ -47,6 +50,10 @@ function at200(response: SimResponse): SimResponse {
   });
   if (Array.isArray(body.data)) {
     return { ...response, body: { ...body, data: (body.data as Record<string, unknown>[]).map(fix) } };
+  }
+  const graph = body.data as { connection?: Record<string, unknown> } | undefined;
+  if (graph?.connection) {
+    return { ...response, body: { ...body, data: { ...graph, connection: fix(graph.connection) } } };
   }
   return response;
 }
@@ -63,7 +70,7 @@ describe('the bridge: LibreLinkUp sensor and thresholds "cloud" (real broker)', 
     sim.faults.add({
       kind: 'rewrite',
       provider: 'librelinkup',
-      path: /\/llu\/connections$/,
+      path: /\/llu\/connections(\/[^/]+\/graph)?$/,
       times: Infinity,
       rewrite: at200,
     });
@@ -74,7 +81,10 @@ describe('the bridge: LibreLinkUp sensor and thresholds "cloud" (real broker)', 
   });
 
   /** One bridge run on a broker of its own (nothing retained from a run before), until it published. */
-  async function run(thresholds: unknown): Promise<Map<string, string>> {
+  async function run(
+    thresholds: unknown,
+    ready: (last: Map<string, string>) => boolean = () => true,
+  ): Promise<Map<string, string>> {
     const broker: EmbeddedBroker = await startEmbeddedBroker(0);
     const mqtt = await listen(broker.url);
     const bridge = new Bridge(
@@ -104,6 +114,8 @@ describe('the bridge: LibreLinkUp sensor and thresholds "cloud" (real broker)', 
       await until('the sensor entities', () =>
         mqtt.last.get('homeassistant/sensor/glucobridge_mia/sensor_ends/config'),
       );
+      // The cloud's limits arrive with the person's details, after the first discovery.
+      await until('the discovery of these limits', () => (ready(mqtt.last) ? true : undefined));
       return new Map(mqtt.last);
     } finally {
       await bridge.stop();
@@ -147,7 +159,9 @@ describe('the bridge: LibreLinkUp sensor and thresholds "cloud" (real broker)', 
     >;
     expect(configured).to.include({ mgdl: 200, high: false, low: false });
 
-    const last = await run('cloud');
+    const last = await run('cloud', (seen) =>
+      (seen.get('homeassistant/binary_sensor/glucobridge_mia/high/config') ?? '').includes('160'),
+    );
     const cloud = JSON.parse(last.get('glucobridge/mia/state')!) as Record<string, unknown>;
     expect(cloud).to.include({ mgdl: 200, high: true, low: false });
     const high = JSON.parse(last.get('homeassistant/binary_sensor/glucobridge_mia/high/config')!) as {
