@@ -16,7 +16,8 @@ import { makeReading, type GlucoseReading } from '../../src/model/reading';
 const api = new HomebridgeAPI();
 const { Characteristic: C, Service: S } = api.hap;
 const MGDL: DisplaySettings = { units: 'mgdl', thresholds: { urgentLow: 55, low: 70, high: 180 } };
-const T = Date.UTC(2026, 10, 20, 8, 0, 0);
+// An hour ago on the 5-minute grid: readings are refused a day ahead of the clock, so no fixed date.
+const T = Math.floor(Date.now() / 300_000) * 300_000 - 3_600_000;
 
 function reading(mgdl: number, minute = 0, limit?: 'low' | 'high'): GlucoseReading {
   return makeReading({

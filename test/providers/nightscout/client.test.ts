@@ -109,7 +109,8 @@ describe('Nightscout client (against the simulated sites)', function () {
       });
       const raw = (await response.json()) as { date: number; dateString: string }[];
       expect(raw).to.have.length(3);
-      for (const entry of raw) expect(Date.parse(entry.dateString)).to.not.equal(entry.date);
+      // The site writes its uploader's wall time (UTC+2) without a zone: read as UTC it is 2 hours off.
+      for (const entry of raw) expect(Date.parse(`${entry.dateString}Z`) - entry.date).to.equal(120 * 60_000);
       const { client } = rig.client({ site: 'mia', token });
       const readings = await client.history({ minutes: 3 });
       expect(readings.map((r) => r.time.getTime())).to.deep.equal(raw.map((e) => e.date).reverse());
