@@ -113,7 +113,12 @@ describe('the bridge over the account follower (issue cases, real broker)', func
     expect(sim.requests('AuthenticatePublisherAccount')).to.have.length(1);
     // The account was never locked by us; each start says why it does not log in, without the secret.
     expect(logs[2]).to.match(/AUTH_INVALID: .*refused at .*not sent again until it changes/);
-    for (const log of logs) expect(log).not.to.include('a-wrong-password');
+    for (const log of logs) {
+      expect(log).not.to.include('a-wrong-password');
+      // The account is named once per line: "[Sam] AUTH_INVALID …", never "[Sam] Sam: …".
+      expect(log).to.match(/\[Sam\] AUTH_INVALID/);
+      expect(log).not.to.match(/\[Sam\] Sam:/);
+    }
 
     write(SAM.password);
     await runBridgeProcess(file, (last) => last.has('glucobridge/sam/state'));
