@@ -32,6 +32,12 @@ export const bridgeConfigSchema = z.object({
   staleMinutes: staleMinutesSchema.default(15),
   thresholds: thresholdsSchema.default(DEFAULT_THRESHOLDS),
   accounts: z.array(z.unknown()).min(1, 'accounts must list at least one account'),
+  /** Logins started per second at most, across all accounts (a start with many accounts); default 20. */
+  loginsPerSecond: z
+    .number({ error: 'loginsPerSecond must be a number (logins per second, e.g. 20)' })
+    .positive('loginsPerSecond must be above 0')
+    .max(1000, 'loginsPerSecond must be at most 1000')
+    .default(20),
   /** Where session tokens are kept; default beside the configuration file. */
   stateFile: z
     .string()
@@ -60,6 +66,8 @@ export interface BridgeConfig {
   staleMinutes: number;
   thresholds: Thresholds;
   accounts: AccountConfig[];
+  /** Logins started per second at most, across all accounts. */
+  loginsPerSecond: number;
   stateFile?: string;
 }
 

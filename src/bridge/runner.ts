@@ -6,6 +6,7 @@ import { MqttPublisher } from '../mqtt/publisher';
 import type { ClientOptions } from '../providers/provider';
 import { accountKey } from '../follow/account-key';
 import { FileStateStore } from '../follow/file-store';
+import { LoginLimiter } from '../follow/login-limiter';
 import { BridgeAccount } from './account';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker';
 import type { AccountConfig, BridgeConfig } from './config';
@@ -85,6 +86,8 @@ export class Bridge {
     });
     this.state = state;
     const publisher = this.publisher;
+    // Saved sessions need no login; the others queue for one, a few at a time (no storm at start).
+    const logins = new LoginLimiter({ perSecond: this.config.loginsPerSecond });
     this.accounts = this.config.accounts.map(
       (account, index) =>
         new BridgeAccount(
@@ -95,6 +98,7 @@ export class Bridge {
           prefixLogger(logger, account.name),
           { reading: (key, reading) => this.runtime.onReading?.(key, reading) },
           this.runtime.clientOptions,
+          logins,
         ),
     );
     state.keepOnly(keys);
