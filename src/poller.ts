@@ -209,6 +209,8 @@ export class Poller extends EventEmitter<PollerEvents> {
         },
       });
     } catch (thrown) {
+      // A request cut by stop() (the client closing, a login still waiting for its turn) is no failure.
+      if (!this.running) return;
       next = this.fail(toCgmError(thrown));
     }
     this.checkStale();

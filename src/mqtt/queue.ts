@@ -31,6 +31,10 @@ export interface PushResult {
   dropped: number;
 }
 
+function isData(job: Job): boolean {
+  return job.type === 'messages' && job.droppable;
+}
+
 /**
  * A FIFO of jobs, bounded in droppable jobs. Several jobs may be taken (being sent) at once, always
  * in queue order; a taken job is never superseded, dropped or overtaken by a later one.
@@ -38,6 +42,8 @@ export interface PushResult {
 export class JobQueue {
   private jobs: Job[] = [];
   private readonly taken = new Set<Job>();
+  /** Droppable jobs in `jobs`, kept as they come and go (counting them is on every push). */
+  private data = 0;
 
   constructor(private readonly limit: number) {}
 
@@ -47,24 +53,24 @@ export class JobQueue {
 
   /** Droppable jobs waiting: the readings and measurements not yet on the broker. */
   get pendingData(): number {
-    return this.jobs.filter((j) => j.type === 'messages' && j.droppable).length;
+    return this.data;
   }
 
   push(job: Job): PushResult {
     if (job.type === 'messages' && job.tag !== undefined) {
       // A newer stale flag or problem supersedes one not yet sent.
-      this.jobs = this.jobs.filter(
-        (j) => !(j.type === 'messages' && j.tag === job.tag && !this.taken.has(j)),
-      );
+      this.keep((j) => !(j.type === 'messages' && j.tag === job.tag && !this.taken.has(j)));
     }
     if (job.type === 'sync' && this.jobs.some((j) => j.type === 'sync' && !this.taken.has(j)))
       return { dropped: 0 };
     this.jobs.push(job);
+    if (isData(job)) this.data += 1;
     let dropped = 0;
-    while (this.pendingData > this.limit) {
-      const index = this.jobs.findIndex((j) => j.type === 'messages' && j.droppable && !this.taken.has(j));
+    while (this.data > this.limit) {
+      const index = this.jobs.findIndex((j) => isData(j) && !this.taken.has(j));
       if (index < 0) break;
       this.jobs.splice(index, 1);
+      this.data -= 1;
       dropped += 1;
     }
     return { dropped };
@@ -94,7 +100,9 @@ export class JobQueue {
     const target = job ?? this.jobs.find((j) => this.taken.has(j));
     if (!target || !this.taken.delete(target)) return;
     const index = this.jobs.indexOf(target);
-    if (index >= 0) this.jobs.splice(index, 1);
+    if (index < 0) return;
+    this.jobs.splice(index, 1);
+    if (isData(target)) this.data -= 1;
   }
 
   /**
@@ -113,13 +121,19 @@ export class JobQueue {
 
   /** Removes the pending data of a subject; jobs being sent are left to finish. */
   dropKey(key: string): number {
-    const before = this.jobs.length;
-    this.jobs = this.jobs.filter((j) => this.taken.has(j) || !(j.type === 'messages' && j.key === key));
-    return before - this.jobs.length;
+    return this.keep((j) => this.taken.has(j) || !(j.type === 'messages' && j.key === key));
   }
 
   /** Drops every pending sync (a connection ended before it could run). */
   dropSyncs(): void {
-    this.jobs = this.jobs.filter((j) => this.taken.has(j) || j.type !== 'sync');
+    this.keep((j) => this.taken.has(j) || j.type !== 'sync');
+  }
+
+  /** Keeps the jobs `wanted` says yes to; returns how many went. */
+  private keep(wanted: (job: Job) => boolean): number {
+    const before = this.jobs.length;
+    this.jobs = this.jobs.filter(wanted);
+    this.data = this.jobs.filter(isData).length;
+    return before - this.jobs.length;
   }
 }
