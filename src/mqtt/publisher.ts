@@ -607,37 +607,39 @@ export class MqttPublisher {
     message: MqttMessage,
     job: (Job & { type: 'messages' }) | undefined,
     index: number,
-    onAcked?: () => void,
   ): void {
     this.inFlight += 1;
     if (job) this.unacked.set(job, (this.unacked.get(job) ?? 0) + 1);
-    connection.client.publish(
-      message.topic,
-      message.payload,
-      { qos: message.qos, retain: message.retain },
-      (error) => {
-        // A connection that ended released its jobs: what it still owed is sent again on the next one.
-        if (this.connection !== connection || connection.isClosed) return;
-        this.inFlight -= 1;
-        if (error) {
-          this.log.error(
-            `MQTT: publishing to ${message.topic} failed: ${this.redactor.clean(error.message)}`,
-          );
-        } else {
-          this.remember(message);
-          // The sync's look may have missed it (live messages come without the retain flag).
-          if (message.retain) this.sentDuringSync?.set(message.topic, message.payload);
-        }
-        if (job) {
-          (job.acked ??= [])[index] = true;
-          this.unacked.set(job, (this.unacked.get(job) ?? 1) - 1);
-          if (this.current !== job) this.finishIfAcked(job);
-        }
-        onAcked?.();
-        if (this.barrier && this.inFlight === 0) this.barrierWaiter?.();
-        this.kick();
-      },
-    );
+    const settle = (error: Error | undefined) => {
+      // A connection that ended released its jobs: what it still owed is sent again on the next one.
+      if (this.connection !== connection || connection.isClosed) return;
+      this.inFlight -= 1;
+      if (error) {
+        // Logged and skipped, as a broker's refusal of one message must not stop the others.
+        this.log.error(`MQTT: publishing to ${message.topic} failed: ${this.redactor.clean(error.message)}`);
+      } else {
+        this.remember(message);
+        // The sync's look may have missed it (live messages come without the retain flag).
+        if (message.retain) this.sentDuringSync?.set(message.topic, message.payload);
+      }
+      if (job) {
+        (job.acked ??= [])[index] = true;
+        this.unacked.set(job, (this.unacked.get(job) ?? 1) - 1);
+        if (this.current !== job) this.finishIfAcked(job);
+      }
+      if (this.barrier && this.inFlight === 0) this.barrierWaiter?.();
+      this.kick();
+    };
+    try {
+      connection.client.publish(
+        message.topic,
+        message.payload,
+        { qos: message.qos, retain: message.retain },
+        (error) => settle(error),
+      );
+    } catch (error) {
+      settle(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** A job whose every message is out and acknowledged leaves the queue. */
@@ -696,8 +698,26 @@ export class MqttPublisher {
         this.syncing = false;
         this.sentDuringSync = undefined;
         this.log.error(
-          `MQTT: ${this.redactor.clean(error instanceof Error ? error.message : String(error))}`,
+          `MQTT: ${this.redactor.clean(error instanceof Error ? error.message : String(error))}; ` +
+            'publishing the discovery of every person without looking first',
         );
+        // Without the look, the broker may hold all of it already: sending it again is harmless.
+        this.syncPending = false;
+        if (this.current) {
+          this.queue.release(this.current);
+          this.current = undefined;
+        }
+        const messages = planSync({
+          topics: this.topics,
+          found: new Map(),
+          subjects: [...this.subjects.values()].map((s) => s.descriptor),
+          published: new Map([...this.published].map(([topic, entry]) => [topic, entry.payload])),
+          keep: undefined,
+          layout: this.topicOptions.layout ?? 'entity',
+          ...(this.config.bridge ? { bridge: this.config.bridge } : {}),
+        });
+        if (messages.length > 0)
+          this.queue.pushFront({ type: 'messages', messages, droppable: false, next: 0 });
         this.queue.done(job);
         this.kick();
       },
