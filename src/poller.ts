@@ -5,7 +5,8 @@ import type { Logger } from './model/logger';
 import { silentLogger } from './model/logger';
 import type { GlucoseReading } from './model/reading';
 import type { CgmSource } from './providers/provider';
-import { failureDelay, nextPollDelay } from './schedule';
+import { LagModel } from './lag-model';
+import { failureDelay, nextPollDelay, READING_BUDGET, RETRY_STEP_MS } from './schedule';
 
 export { MAX_BACKOFF_MS, MIN_POLL_INTERVAL_MS } from './schedule';
 
@@ -19,7 +20,7 @@ export interface PollerOptions {
   /** History emitted at the first start, before following (0: only the latest reading). */
   initialHistoryMinutes?: number;
   logger?: Logger;
-  /** Random part added to each scheduled poll, so many accounts do not poll in lock-step. */
+  /** Random part (0…jitterMs) added to each scheduled poll, so many accounts do not poll in lock-step; default 4 s. */
   jitterMs?: number;
 }
 
@@ -47,8 +48,8 @@ export interface PollerEvents {
 }
 
 /**
- * Follows one subject of one source: asks just after the next reading is due (not on a fixed beat),
- * shows the latest value first and fills gaps after an outage from history, emits each reading once and
+ * Follows one subject of one source: asks when this subject's next reading usually appears (its upload
+ * lag is learned from what the requests saw, `LagModel`; not on a fixed beat), shows the latest value first and fills gaps after an outage from history, emits each reading once and
  * in order, reports stale data (continuous sensors only), and stops asking when the account itself is
  * refused. Readings stamped more than `MAX_AHEAD_MS` ahead are logged and skipped, so one bad timestamp
  * cannot freeze the value; a cloud whose newest reading stays behind the last one shown is followed again.
@@ -72,6 +73,10 @@ export class Poller extends EventEmitter<PollerEvents> {
   /** Where a gap starts whose backfill failed (the instant of the last reading before it). */
   private gapFrom: number | undefined;
   private readonly warnedAhead = new Set<number>();
+  /** The upload lag learned from this subject's readings: where the schedule aims (continuous sensors). */
+  private readonly lag: LagModel | undefined;
+  /** When the last answered poll started (epoch ms). */
+  private lastAskedAt: number | undefined;
 
   constructor(
     readonly source: CgmSource,
@@ -80,7 +85,15 @@ export class Poller extends EventEmitter<PollerEvents> {
     super();
     this.logger = options.logger ?? silentLogger;
     this.staleMs = (options.staleMinutes ?? 15) * MINUTE;
-    this.jitterMs = options.jitterMs ?? 10_000;
+    this.jitterMs = options.jitterMs ?? 4_000;
+    this.lag = source.cadence.continuous
+      ? new LagModel({
+          initialLagMs: source.cadence.lagMs,
+          jitterMs: this.jitterMs,
+          stepMs: RETRY_STEP_MS,
+          budget: READING_BUDGET,
+        })
+      : undefined;
     this.state =
       options.state ??
       new SubjectState({
@@ -171,6 +184,7 @@ export class Poller extends EventEmitter<PollerEvents> {
   private async poll(): Promise<void> {
     let next: number;
     try {
+      const askedAt = Date.now();
       const { fresh, backfill } = await this.fetchNew();
       // A request that finished after stop(): its result belongs to nobody now.
       if (!this.running) return;
@@ -180,14 +194,23 @@ export class Poller extends EventEmitter<PollerEvents> {
       else this.misses += 1;
       if (backfill.length > 0) this.emit('backfill', backfill);
       for (const reading of fresh) this.accept(reading);
+      this.learn(askedAt, fresh.at(-1));
       next = nextPollDelay({
         cadence: this.source.cadence,
         last: this.state.last?.time.getTime(),
         misses: this.misses,
         now: Date.now(),
         jitterMs: Math.round(Math.random() * this.jitterMs),
+        plan: this.lag && {
+          aimMs: this.lag.aimMs,
+          stepMs: RETRY_STEP_MS,
+          budget: READING_BUDGET,
+          probeMs: this.lag.probeMs,
+        },
       });
     } catch (thrown) {
+      // A request cut by stop() (the client closing, a login still waiting for its turn) is no failure.
+      if (!this.running) return;
       next = this.fail(toCgmError(thrown));
     }
     this.checkStale();
@@ -250,6 +273,18 @@ export class Poller extends EventEmitter<PollerEvents> {
           ? []
           : sorted.filter((r) => r.time.getTime() > gapStart && r.time.getTime() < since),
     };
+  }
+
+  /**
+   * Tells the lag model when the newest reading first showed: after the last request that came back
+   * without it (a lower bound, when that request was after its instant) and at most at this one.
+   */
+  private learn(askedAt: number, newest: GlucoseReading | undefined): void {
+    const before = this.lastAskedAt;
+    this.lastAskedAt = askedAt;
+    if (!this.lag || !newest || before === undefined || this.state.last !== newest) return;
+    const time = newest.time.getTime();
+    this.lag.observe(before - time, askedAt - time);
   }
 
   /** False (logged once per instant) for a reading stamped too far ahead of this host's clock. */

@@ -4,6 +4,7 @@ import { HttpTransport } from '../src/http/transport';
 import type { CgmError } from '../src/model/errors';
 import type { GlucoseReading } from '../src/model/reading';
 import { Poller, type StaleInfo } from '../src/poller';
+import { MIN_GAP_MS, RETRY_STEP_MS } from '../src/schedule';
 import { DexcomClient } from '../src/providers/dexcom/client';
 import { DEXCOM_DEMO_ACCOUNTS, DexcomSimulator } from '../src/simulator/dexcom';
 import { Simulator } from '../src/simulator/server';
@@ -87,8 +88,10 @@ describe('Poller (through the Dexcom client and simulator)', function () {
     return out;
   };
 
-  it('emits the latest reading at start, then each new one once, just after it is due', async () => {
+  it('emits the latest reading at start, then each new one once, soon after it appears', async () => {
     poller = makePoller();
+    const shownAt = new Map<number, number>();
+    poller.on('reading', (r) => shownAt.set(r.time.getTime(), Date.now()));
     poller.start();
     await advance(1);
     expect(readings.map((r) => r.time.getTime())).to.deep.equal([Date.UTC(2026, 10, 22, 8, 0)]);
@@ -98,12 +101,31 @@ describe('Poller (through the Dexcom client and simulator)', function () {
     await advance(30 * MINUTE);
     const times = readings.map((r) => r.time.getTime());
     expect(times).to.deep.equal(gridTimes(Date.UTC(2026, 10, 22, 8, 0), Date.UTC(2026, 10, 22, 8, 30)));
-    // One login, and about one read per five minutes: the schedule follows the readings, not a fast beat.
+    // One login, and one or two reads per five minutes: the schedule follows the readings, not a fast beat.
     expect(sim.requests('LoginPublisherAccountById')).to.have.length(1);
     const reads = sim.requests('ReadPublisherLatestGlucoseValues');
-    expect(reads.length).to.be.within(6, 9);
+    expect(reads.length).to.be.within(7, 13);
     const gaps = reads.slice(1).map((r, i) => r.at - reads[i]!.at);
-    expect(Math.min(...gaps)).to.be.at.least(MINUTE);
+    expect(Math.min(...gaps)).to.be.at.least(MIN_GAP_MS);
+    // Each new reading (the simulator shows it 20 s after its instant) within one retry step of appearing.
+    for (const time of times.slice(1))
+      expect(shownAt.get(time)! - (time + 20_000)).to.be.within(0, RETRY_STEP_MS);
+  });
+
+  it('learns when readings appear: after a while one request per reading, each shown within seconds', async () => {
+    poller = makePoller();
+    const shownAt = new Map<number, number>();
+    poller.on('reading', (r) => shownAt.set(r.time.getTime(), Date.now()));
+    poller.start();
+    await advance(2 * 60 * MINUTE);
+    const from = Date.now();
+    sim.clearRequests();
+    await advance(60 * MINUTE);
+    const reads = sim.requests('ReadPublisherLatestGlucoseValues');
+    const shown = [...shownAt].filter(([time]) => time + 20_000 >= from);
+    expect(shown).to.have.length(12);
+    expect(reads.length).to.be.within(12, 14);
+    for (const [time, at] of shown) expect(at - (time + 20_000)).to.be.within(0, 5_000);
   });
 
   it('fills an outage from history, in order, each reading once', async () => {

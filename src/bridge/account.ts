@@ -6,6 +6,7 @@ import type { Logger } from '../model/logger';
 import type { GlucoseReading } from '../model/reading';
 import type { MqttPublisher } from '../mqtt/publisher';
 import type { SubjectDescriptor } from '../mqtt/subject';
+import type { LoginTurns } from '../providers/login-policy';
 import type { ClientOptions } from '../providers/provider';
 import { StatisticsKeeper } from '../stats/keeper';
 import type { AccountConfig } from './config';
@@ -33,8 +34,10 @@ export class BridgeAccount {
     logger: Logger,
     private readonly events: Partial<AccountEvents> = {},
     clientOptions: Pick<ClientOptions, 'transport'> = {},
+    loginTurns?: LoginTurns,
   ) {
     this.follower = new AccountFollower({
+      ...(loginTurns ? { loginTurns } : {}),
       key,
       name: config.name,
       config: config.source,

@@ -39,6 +39,12 @@ export const bridgeConfigSchema = z.object({
   /** Limits in mg/dL, or `"cloud"` for each person's own limits from their cloud. */
   thresholds: thresholdsSettingSchema.default(DEFAULT_THRESHOLDS),
   accounts: z.array(z.unknown()).min(1, 'accounts must list at least one account'),
+  /** Logins started per second at most, across all accounts (a start with many accounts); default 20. */
+  loginsPerSecond: z
+    .number({ error: 'loginsPerSecond must be a number (logins per second, e.g. 20)' })
+    .positive('loginsPerSecond must be above 0')
+    .max(1000, 'loginsPerSecond must be at most 1000')
+    .default(20),
   /** Where session tokens are kept; default beside the configuration file. */
   stateFile: z
     .string()
@@ -74,6 +80,8 @@ export interface BridgeConfig {
   staleMinutes: number;
   thresholds: ThresholdsSetting;
   accounts: AccountConfig[];
+  /** Logins started per second at most, across all accounts. */
+  loginsPerSecond: number;
   stateFile?: string;
   /** The status page's address and credentials; undefined: no status page. */
   http?: HttpSettings;

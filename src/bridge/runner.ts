@@ -6,6 +6,7 @@ import { MqttPublisher } from '../mqtt/publisher';
 import type { ClientOptions } from '../providers/provider';
 import { accountKey } from '../follow/account-key';
 import { FileStateStore } from '../follow/file-store';
+import { LoginLimiter } from '../follow/login-limiter';
 import { BridgeAccount } from './account';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker';
 import type { AccountConfig, BridgeConfig } from './config';
@@ -95,6 +96,8 @@ export class Bridge {
     this.state = state;
     const publisher = this.publisher;
     const page = this.config.http && new StatusPage(this.config.http, logger, this.runtime.statusPage);
+    // Saved sessions need no login; the others queue for one, a few at a time (no storm at start).
+    const logins = new LoginLimiter({ perSecond: this.config.loginsPerSecond });
     this.accounts = this.config.accounts.map((account, index) => {
       const accountLogger = prefixLogger(logger, account.name);
       return new BridgeAccount(
@@ -107,6 +110,7 @@ export class Bridge {
         page
           ? page.clientOptions(account, this.runtime.clientOptions, accountLogger)
           : this.runtime.clientOptions,
+        logins,
       );
     });
     state.keepOnly(keys);

@@ -9,7 +9,7 @@ import { chooseSubject, selectSubjects, type Subject } from '../model/subject';
 import { subjectSlug } from '../mqtt/subject';
 import { Poller } from '../poller';
 import { within } from '../within';
-import { LoginPolicy, type LoginMemory } from '../providers/login-policy';
+import { LoginPolicy, type LoginMemory, type LoginTurns } from '../providers/login-policy';
 import type { CgmSource, ClientOptions } from '../providers/provider';
 import { createSource } from '../source';
 import type { AccountState, AccountStore, KnownSubject, StoredLogin } from './account-state';
@@ -59,6 +59,8 @@ export interface FollowerOptions {
   cloudThresholds?: boolean;
   /** For tests and hosts that share one transport. */
   clientOptions?: Pick<ClientOptions, 'transport'>;
+  /** The host's queue of logins, shared by its accounts (the bridge's `LoginLimiter`). */
+  loginTurns?: LoginTurns;
   createSource?: SourceFactory;
   now?: () => number;
 }
@@ -243,7 +245,12 @@ export class AccountFollower extends EventEmitter<FollowerEvents> {
   private async begin(): Promise<void> {
     const stored = await this.loadState();
     const memory = this.restoreLogin(stored);
-    this.policy = new LoginPolicy({ memory, onChange: (next) => this.persistLogin(next), now: this.now });
+    this.policy = new LoginPolicy({
+      memory,
+      onChange: (next) => this.persistLogin(next),
+      now: this.now,
+      ...(this.options.loginTurns ? { turns: this.options.loginTurns } : {}),
+    });
     const factory = this.options.createSource ?? createSource;
     const session = stored.session?.provider === this.config.provider ? stored.session : undefined;
     this.sourceOf = factory(this.config, {

@@ -43,6 +43,8 @@ export interface MqttPublisherOptions extends TopicOptions {
   logger?: Logger;
   /** Readings and measurements kept while the broker is away; the oldest go first. Default 10 000. */
   queueLimit?: number;
+  /** QoS 1 messages sent ahead of their acknowledgements (a broker far away costs one round trip per window). Default 64. */
+  maxInFlight?: number;
   /** First reconnect delay; it doubles per failed attempt up to `maxReconnectPeriodMs`. Default 1 s. */
   reconnectPeriodMs?: number;
   /** Default 60 s. */
@@ -99,9 +101,11 @@ const PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'ws
 /**
  * Publishes readings, measurements and account problems to an MQTT broker, with Home Assistant
  * discovery. One sender works through one queue, so messages reach the broker in the order they were
- * given, each acknowledged (QoS 1) before the next. While the broker is away, readings wait in the
- * bounded queue and the client reconnects with backoff; every new connection starts with a sync that
- * publishes `online`, whatever discovery and data the broker lacks, and clears what is no longer ours.
+ * given, with up to `maxInFlight` QoS 1 messages awaiting their acknowledgements (a broker 20 ms away
+ * still takes thousands a second). While the broker is away, readings wait in the bounded queue and
+ * the client reconnects with backoff; what was not acknowledged is sent again, in order. Every new
+ * connection starts with a sync: `online`, then (while readings already flow) a short look at the
+ * retained topics, then whatever discovery and data the broker lacks, and clears of what is no longer ours.
  */
 export class MqttPublisher {
   private readonly topics: Topics;
@@ -131,7 +135,21 @@ export class MqttPublisher {
   private outageStartedAt: number | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private birthTimer: NodeJS.Timeout | undefined;
-  private sending = false;
+  /** Messages published on this connection and not acknowledged yet. */
+  private inFlight = 0;
+  private readonly maxInFlight: number;
+  /** Unacknowledged messages per job being sent. */
+  private readonly unacked = new Map<Job, number>();
+  /** The job whose messages are being published (the window filled up half-way through it). */
+  private current: (Job & { type: 'messages' }) | undefined;
+  /** The sync is about to plan: nothing new is published until what is in flight is acknowledged. */
+  private barrier = false;
+  private barrierWaiter: (() => void) | undefined;
+  private pumping = false;
+  /** A sync is under way on this connection. */
+  private syncing = false;
+  /** Retained messages acknowledged since the sync began: the broker holds them, whatever the look saw. */
+  private sentDuringSync: Map<string, string> | undefined;
   private dropped = 0;
   private scan: Map<string, string> | undefined;
   private idleWaiters: (() => void)[] = [];
@@ -163,6 +181,7 @@ export class MqttPublisher {
     if (config.bridge) bridgeDiscoveryMessages(config.bridge, this.topicOptions);
     this.log = config.logger ?? silentLogger;
     this.queue = new JobQueue(config.queueLimit ?? 10_000);
+    this.maxInFlight = Math.max(1, Math.floor(config.maxInFlight ?? 64));
     this.options = {
       reconnectPeriodMs: config.reconnectPeriodMs ?? 1_000,
       maxReconnectPeriodMs: config.maxReconnectPeriodMs ?? 60_000,
@@ -251,7 +270,8 @@ export class MqttPublisher {
   retainSubjects(keys: Iterable<string>): void {
     this.keep = new Set(keys);
     for (const key of [...this.subjects.keys()]) if (!this.keep.has(key)) this.removeSubject(key);
-    if (this.connection) {
+    // A sync still to plan reads the set then; otherwise one more look at the broker clears the rest.
+    if (this.connection && !this.syncPending) {
       this.syncPending = true;
       this.push({ type: 'sync' });
     }
@@ -377,7 +397,7 @@ export class MqttPublisher {
 
   /** Resolves true once connected with nothing left to send, false if that takes longer than `timeoutMs`. */
   async flush(timeoutMs = 5_000): Promise<boolean> {
-    if (this.connection && this.queue.length === 0 && !this.sending) return true;
+    if (this.connection && this.queue.length === 0 && this.inFlight === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
     const late = new Promise<boolean>((resolve) => {
@@ -486,7 +506,15 @@ export class MqttPublisher {
     } else if (!wasConnected && this.failures === 0) {
       this.onFailure(new Error('connection closed'));
     }
-    // Callbacks of unacknowledged messages are released; the jobs themselves stay queued.
+    // What was in flight is sent again on the next connection, from the first unacknowledged message.
+    this.inFlight = 0;
+    this.current = undefined;
+    this.barrier = false;
+    this.barrierWaiter = undefined;
+    this.syncing = false;
+    this.sentDuringSync = undefined;
+    this.unacked.clear();
+    this.queue.release();
     client.end(true);
     this.settleFirstAttempt();
     this.scheduleReconnect();
@@ -566,75 +594,106 @@ export class MqttPublisher {
     this.kick();
   }
 
-  /** Starts the single sender if it is not running. */
+  /**
+   * Publishes what the queue holds, in order, keeping up to `maxInFlight` QoS 1 messages unacknowledged
+   * at once (mqtt.js tracks each one; one TCP connection keeps them in order). Synchronous: it starts
+   * publications and returns; acknowledgements call it again.
+   */
   private kick(): void {
-    if (this.sending || !this.connection) return;
-    this.sending = true;
-    void this.drain().finally(() => {
-      this.sending = false;
-      if (this.connection && this.queue.length > 0) this.kick();
-    });
+    const connection = this.connection;
+    if (!connection || this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.barrier && this.inFlight < this.maxInFlight) {
+        const waiting = this.current ? undefined : this.queue.peek();
+        const unsettled = this.syncing || this.inFlight > 0;
+        if (unsettled && waiting?.type === 'messages' && waiting.settled === true) break;
+        const job = this.current ?? this.queue.take();
+        if (!job) break;
+        if (job.type === 'sync') {
+          this.current = undefined;
+          this.startSync(connection, job);
+          continue;
+        }
+        this.current = job;
+        while (job.next < job.messages.length && this.inFlight < this.maxInFlight && !this.barrier) {
+          const index = job.next;
+          job.next += 1;
+          if (job.acked?.[index] === true) continue;
+          const message = job.messages[index];
+          if (message) this.publish(connection, message, job, index);
+        }
+        if (job.next < job.messages.length) break;
+        this.current = undefined;
+        this.finishIfAcked(job);
+      }
+    } catch (error) {
+      // Never let one bad message stop the sender; it is logged and the queue goes on.
+      this.log.error(`MQTT: ${this.redactor.clean(error instanceof Error ? error.message : String(error))}`);
+    } finally {
+      this.pumping = false;
+    }
+    this.checkIdle();
   }
 
-  private async drain(): Promise<void> {
-    for (;;) {
-      const connection = this.connection;
-      if (!connection) return;
-      const job = this.queue.take();
-      if (!job) {
-        this.reportDropped();
-        for (const wake of this.idleWaiters.splice(0)) wake();
-        return;
+  /** One message on its way; its acknowledgement (or failure) counts it off and moves the queue on. */
+  private publish(
+    connection: Connection,
+    message: MqttMessage,
+    job: (Job & { type: 'messages' }) | undefined,
+    index: number,
+  ): void {
+    this.inFlight += 1;
+    if (job) this.unacked.set(job, (this.unacked.get(job) ?? 0) + 1);
+    const settle = (error: Error | undefined) => {
+      // A connection that ended released its jobs: what it still owed is sent again on the next one.
+      if (this.connection !== connection || connection.isClosed) return;
+      this.inFlight -= 1;
+      if (error) {
+        // Logged and skipped, as a broker's refusal of one message must not stop the others.
+        this.log.error(`MQTT: publishing to ${message.topic} failed: ${this.redactor.clean(error.message)}`);
+      } else {
+        this.remember(message);
+        // The sync's look may have missed it (live messages come without the retain flag).
+        if (message.retain) this.sentDuringSync?.set(message.topic, message.payload);
       }
-      let result: SendResult;
-      try {
-        result = job.type === 'sync' ? await this.runSync(connection) : await this.sendJob(connection, job);
-      } catch (error) {
-        // Never let one bad message stop the sender; it is logged and skipped.
-        this.log.error(
-          `MQTT: ${this.redactor.clean(error instanceof Error ? error.message : String(error))}`,
-        );
-        result = 'ok';
+      if (job) {
+        (job.acked ??= [])[index] = true;
+        this.unacked.set(job, (this.unacked.get(job) ?? 1) - 1);
+        if (this.current !== job) this.finishIfAcked(job);
       }
-      if (result === 'closed') {
-        this.queue.release();
-        return;
-      }
-      this.queue.done();
+      if (this.barrier && this.inFlight === 0) this.barrierWaiter?.();
+      this.kick();
+    };
+    try {
+      connection.client.publish(
+        message.topic,
+        message.payload,
+        { qos: message.qos, retain: message.retain },
+        (error) => settle(error),
+      );
+    } catch (error) {
+      settle(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /** A job whose every message is out and acknowledged leaves the queue. */
+  private finishIfAcked(job: Job & { type: 'messages' }): void {
+    if (job.next < job.messages.length || (this.unacked.get(job) ?? 0) > 0) return;
+    this.unacked.delete(job);
+    this.queue.done(job);
+  }
+
+  private checkIdle(): void {
+    if (!this.connection || this.queue.length > 0 || this.inFlight > 0) return;
+    this.reportDropped();
+    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private reportDropped(): void {
     if (this.dropped === 0) return;
     this.log.warn(`MQTT: ${this.dropped} readings were dropped while the broker was unreachable`);
     this.dropped = 0;
-  }
-
-  private async sendJob(connection: Connection, job: Job & { type: 'messages' }): Promise<SendResult> {
-    for (; job.next < job.messages.length; job.next += 1) {
-      const message = job.messages[job.next];
-      if (message && (await this.send(connection, message)) === 'closed') return 'closed';
-    }
-    return 'ok';
-  }
-
-  /** One message, waiting for its PUBACK or for the connection to end. */
-  private async send(connection: Connection, message: MqttMessage): Promise<SendResult> {
-    const acked = connection.client
-      .publishAsync(message.topic, message.payload, { qos: message.qos, retain: message.retain })
-      .then(
-        () => 'ok' as const,
-        (error: unknown) => error,
-      );
-    const outcome = await Promise.race([acked, connection.closed]);
-    if (outcome === 'closed' || connection.isClosed) return 'closed';
-    if (outcome !== 'ok') {
-      const text = outcome instanceof Error ? outcome.message : String(outcome);
-      this.log.error(`MQTT: publishing to ${message.topic} failed: ${this.redactor.clean(text)}`);
-      return 'ok';
-    }
-    this.remember(message);
-    return 'ok';
   }
 
   /**
@@ -653,12 +712,54 @@ export class MqttPublisher {
   }
 
   /**
-   * Starts a connection: `online`, the subscriptions, a short look at the retained topics, and then
-   * the messages that bring the broker up to date (queued at the front, before any waiting reading).
+   * Starts a connection: `online` first, then the subscriptions and a short look at the retained
+   * topics, while readings keep flowing. When the look is over, the sender pauses until what is in
+   * flight is acknowledged, and the messages that bring the broker up to date go first in the queue.
    */
+  private startSync(connection: Connection, job: Job): void {
+    this.syncing = true;
+    this.sentDuringSync = new Map();
+    this.publish(connection, retained(this.topics.availability, 'online'), undefined, 0);
+    void this.runSync(connection).then(
+      (result) => {
+        if (result === 'closed' || this.connection !== connection) return;
+        this.syncing = false;
+        this.queue.done(job);
+        this.kick();
+      },
+      (error: unknown) => {
+        if (this.connection !== connection) return;
+        this.barrier = false;
+        this.syncing = false;
+        this.sentDuringSync = undefined;
+        this.log.error(
+          `MQTT: ${this.redactor.clean(error instanceof Error ? error.message : String(error))}; ` +
+            'publishing the discovery of every person without looking first',
+        );
+        // Without the look, the broker may hold all of it already: sending it again is harmless.
+        this.syncPending = false;
+        if (this.current) {
+          this.queue.release(this.current);
+          this.current = undefined;
+        }
+        const messages = planSync({
+          topics: this.topics,
+          found: new Map(),
+          subjects: [...this.subjects.values()].map((s) => s.descriptor),
+          published: new Map([...this.published].map(([topic, entry]) => [topic, entry.payload])),
+          keep: undefined,
+          layout: this.topicOptions.layout ?? 'entity',
+          ...(this.config.bridge ? { bridge: this.config.bridge } : {}),
+        });
+        if (messages.length > 0)
+          this.queue.pushFront({ type: 'messages', messages, droppable: false, next: 0 });
+        this.queue.done(job);
+        this.kick();
+      },
+    );
+  }
+
   private async runSync(connection: Connection): Promise<SendResult> {
-    if ((await this.send(connection, retained(this.topics.availability, 'online'))) === 'closed')
-      return 'closed';
     const filters = scanFilters(this.topics);
     const found = new Map<string, string>();
     this.scan = found;
@@ -683,7 +784,19 @@ export class MqttPublisher {
     } finally {
       if (this.scan === found) this.scan = undefined;
     }
+    // What is in flight must be acknowledged first: the plan compares the broker with what we know.
+    this.barrier = true;
+    if (this.inFlight > 0) {
+      const settled = new Promise<'ok'>((resolve) => {
+        this.barrierWaiter = () => resolve('ok');
+      });
+      const outcome = await Promise.race([settled, connection.closed]);
+      this.barrierWaiter = undefined;
+      if (outcome === 'closed') return 'closed';
+    }
     const published = new Map([...this.published].map(([topic, entry]) => [topic, entry.payload]));
+    for (const [topic, payload] of this.sentDuringSync ?? []) found.set(topic, payload);
+    this.sentDuringSync = undefined;
     // Subjects added from here on publish their own discovery; those added before are in this plan.
     this.syncPending = false;
     const messages = planSync({
@@ -699,7 +812,13 @@ export class MqttPublisher {
     this.log.debug(
       `MQTT: sync found ${found.size} retained topics; ${messages.length} to send, ${cleared} to clear`,
     );
+    // A job cut half-way by the pause goes on after the plan (its sent part went before).
+    if (this.current) {
+      this.queue.release(this.current);
+      this.current = undefined;
+    }
     if (messages.length > 0) this.queue.pushFront({ type: 'messages', messages, droppable: false, next: 0 });
+    this.barrier = false;
     return 'ok';
   }
 
@@ -716,6 +835,7 @@ export class MqttPublisher {
         messages: [retained(this.topics.availability, 'offline')],
         droppable: false,
         next: 0,
+        settled: true,
       });
       this.kick();
       const drained = await this.flush(this.options.stopTimeoutMs);

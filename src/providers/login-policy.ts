@@ -22,6 +22,17 @@ export interface LoginGate {
   succeeded(): void;
   /** Records a failed login; returns the error to throw (with the wait until the next attempt). */
   failed(error: CgmError): CgmError;
+  /**
+   * Waits for this login's turn among the host's accounts (after `admit`, before the password goes);
+   * resolves with the release to call when the login flow ended. Rejects with the signal's reason when
+   * the client closes meanwhile.
+   */
+  turn?(signal?: AbortSignal): Promise<() => void>;
+}
+
+/** A host's queue of logins (the bridge's `LoginLimiter`): few at once, at a bounded rate. */
+export interface LoginTurns {
+  turn(signal?: AbortSignal): Promise<() => void>;
 }
 
 /** What a policy remembers, and what a host may persist across restarts (no secret in it). */
@@ -39,6 +50,8 @@ export interface LoginPolicyOptions {
   memory?: LoginMemory;
   /** Called whenever what is worth persisting changes (a refusal, a lock, a success after them). */
   onChange?: (memory: LoginMemory) => void;
+  /** Shared by every account of a host, so a start with many accounts is no login storm. */
+  turns?: LoginTurns;
   now?: () => number;
   random?: () => number;
 }
@@ -130,6 +143,10 @@ export class LoginPolicy implements LoginGate {
         },
       );
     }
+  }
+
+  turn(signal?: AbortSignal): Promise<() => void> {
+    return this.options.turns ? this.options.turns.turn(signal) : Promise.resolve(() => undefined);
   }
 
   succeeded(): void {

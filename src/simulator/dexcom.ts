@@ -31,6 +31,13 @@ export interface DexcomSimAccount {
    * reading at each 5-minute instant.
    */
   trace?: (time: number) => TracePoint;
+  /**
+   * This account's uploader (benchmarks): the delay (ms) from each reading's instant to its appearance
+   * in the cloud, instead of the simulator's `lagMs`. Must give the same delay for the same instant.
+   */
+  uploadLagMs?: (time: number) => number;
+  /** Where this account's 5-minute grid starts (ms past each 5-minute mark; sensors differ). Default 0. */
+  phaseMs?: number;
 }
 
 export interface DexcomSimulatorOptions {
@@ -401,15 +408,28 @@ export class DexcomSimulator implements ProviderSimulator {
               mgdl: egv.mgdl,
               trend: DEXCOM_TREND_BY_CODE[egv.trendCode] ?? 'notComputable',
             }))
-        : gridTimes(from, now - this.lagMs, READING_STEP).map((time) =>
-            account.trace
-              ? account.trace(time)
-              : tracePoint(account.accountId, time, account.profile ?? 'steady'),
-          );
+        : this.visibleTimes(account, from, now)
+            // Only the records sent are traced (a latest read asks for one of a day's 288).
+            .slice(0, maxCount)
+            .map((time) =>
+              account.trace
+                ? account.trace(time)
+                : tracePoint(account.accountId, time, account.profile ?? 'steady'),
+            );
     const records = readings
       .slice(0, maxCount)
       .map((reading) => wireRecord(reading, account.utcOffsetMinutes ?? 0, account.format ?? 'modern'));
     return { status: 200, headers: { 'Content-Type': 'application/json' }, body: records };
+  }
+
+  private visibleTimes(account: DexcomSimAccount, from: number, now: number): number[] {
+    const phase = account.phaseMs ?? 0;
+    const lag = account.uploadLagMs;
+    if (!lag) return gridTimes(from - phase, now - this.lagMs - phase, READING_STEP).map((t) => t + phase);
+    // Readings up to a few minutes old may still be on their way.
+    return gridTimes(from - phase, now - phase, READING_STEP)
+      .map((t) => t + phase)
+      .filter((t) => t + lag(t) <= now);
   }
 }
 

@@ -1,5 +1,7 @@
-// `npm run bench`: speed and memory of the paths users depend on, against the simulator and an
-// in-process broker on 127.0.0.1 only. Prints a table and exits non-zero when a target is missed.
+// `npm run bench`: freshness and cost of the poll schedule beside the peers' schedules, the bridge at
+// 1, 100 and 1000 accounts, and the speed and memory of the paths users depend on; against the
+// simulator and brokers on 127.0.0.1 only. Prints each figure beside its target and exits non-zero when
+// a target is missed. BENCH_SEEDS and BENCH_HOURS change the size of the schedule comparison.
 import { connectAsync } from 'mqtt';
 import { startEmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
@@ -15,7 +17,9 @@ import { Simulator } from '../../src/simulator/server';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bridgeAtScale, demoColdStart, type ScaleFigures } from './bridge-scale';
 import { hugeAnswerCost } from './hostile';
+import { compareSchedules } from './schedule';
 
 interface Row {
   name: string;
@@ -151,17 +155,19 @@ async function mqttThroughput(): Promise<void> {
   await broker.close();
 }
 
+/**
+ * The bridge in this process with 100 accounts: started once (the logins, spread at 20 a second, take
+ * about 5 s: the first-start figures are in the scale table), then restarted with the saved sessions.
+ */
 async function bridgeMemory(): Promise<void> {
   const accountCount = 100;
   const accounts = dexcomAccounts(accountCount);
   const sim = new Simulator({ providers: [new DexcomSimulator({ accounts })] });
   const url = await sim.listen();
   const broker = await startEmbeddedBroker(0);
+  const stateFile = join(mkdtempSync(join(tmpdir(), 'gb-bench-')), 'state.json');
   global.gc?.();
   const before = process.memoryUsage().heapUsed;
-  const seen = new Set<string>();
-  let all: () => void = () => undefined;
-  const allRead = new Promise<void>((resolve) => (all = resolve));
   const config = parseBridgeConfig(
     {
       mqtt: { url: broker.url },
@@ -176,20 +182,29 @@ async function bridgeMemory(): Promise<void> {
     },
     {},
   );
-  const bridge = new Bridge(config, {
-    logger: silentLogger,
-    stateFile: join(mkdtempSync(join(tmpdir(), 'gb-bench-')), 'state.json'),
-    onReading: (key) => {
-      seen.add(key);
-      if (seen.size === accountCount) all();
-    },
-  });
-  const start = Date.now();
-  await bridge.start();
-  await allRead;
+  const run = async (): Promise<{ bridge: Bridge; ms: number }> => {
+    const seen = new Set<string>();
+    let all: () => void = () => undefined;
+    const allRead = new Promise<void>((resolve) => (all = resolve));
+    const bridge = new Bridge(config, {
+      logger: silentLogger,
+      stateFile,
+      onReading: (key) => {
+        seen.add(key);
+        if (seen.size === accountCount) all();
+      },
+    });
+    const start = Date.now();
+    await bridge.start();
+    await allRead;
+    return { bridge, ms: Date.now() - start };
+  };
+  const first = await run();
+  await first.bridge.stop();
+  const again = await run();
   record(
-    `bridge start to first reading of ${accountCount} accounts`,
-    Date.now() - start,
+    `bridge restart (saved sessions) to first reading of ${accountCount} accounts`,
+    again.ms,
     'ms',
     5_000,
     'lower',
@@ -197,7 +212,7 @@ async function bridgeMemory(): Promise<void> {
   global.gc?.();
   const heap = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
   record(`heap for ${accountCount} followed accounts`, Math.round(heap * 10) / 10, 'MiB', 30, 'lower');
-  await bridge.stop();
+  await again.bridge.stop();
   await broker.close();
   await sim.close();
 }
@@ -211,29 +226,221 @@ async function hostileAnswer(): Promise<void> {
   record('20 MB Dexcom answer: refused (PROTOCOL) after', figures.durationMs, 'ms', 1_000, 'lower');
 }
 
+const SEEDS = Number(process.env.BENCH_SEEDS ?? 10);
+const HOURS = Number(process.env.BENCH_HOURS ?? 24);
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+function printTable(title: string, header: string[], body: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  process.stdout.write(
+    `\n${title}\n${[line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n')}\n`,
+  );
+}
+
+const round = (value: number, digits = 1) =>
+  Number.isFinite(value) ? String(Math.round(value * 10 ** digits) / 10 ** digits) : '–';
+
+/** Our schedule beside the peers', on the same reading streams; the targets are for ours. */
+async function schedules(): Promise<void> {
+  const started = Date.now();
+  const figures = await compareSchedules({
+    seeds: SEEDS,
+    hours: HOURS,
+    scenarios: [
+      { lag: 'stable', outage: false },
+      { lag: 'erratic', outage: false },
+      { lag: 'stable', outage: true },
+      { lag: 'erratic', outage: true },
+    ],
+  });
+  // Each account runs HOURS + up to half an hour; the simulated cloud ends a session after 24 h.
+  const sessionsNeeded = Math.ceil((HOURS + 0.5) / 24);
+  for (const { spec, results } of figures) {
+    const body = [...results].map(([name, r]) => {
+      const perReading = r.requests / Math.max(1, r.shownTotal);
+      return [
+        name,
+        round(quantile(r.freshness, 0.5)),
+        round(quantile(r.freshness, 0.95)),
+        round(Math.max(...r.freshness)),
+        round(perReading, 2),
+        round(r.logins / r.accounts / sessionsNeeded, 2),
+        String(r.missed),
+        String(r.duplicated),
+        spec.outage
+          ? `${round(Math.max(...r.afterOutage), 0)} / ${round(quantile(r.afterOutage, 0.5), 0)}`
+          : '–',
+      ];
+    });
+    const targets = targetsFor(spec.lag);
+    body.push([
+      'target (ours)',
+      '',
+      `≤ ${targets.p95}`,
+      '',
+      `≤ ${targets.perReading}`,
+      '≤ 1',
+      '0',
+      '0',
+      spec.outage ? '≤ 180 worst' : '',
+    ]);
+    printTable(
+      `Schedule, ${spec.lag} uploader${spec.outage ? ', 40-minute outage (500s, then held requests)' : ''}: ` +
+        `${SEEDS} seeds × ${HOURS} h, freshness in s (appeared in the cloud → shown)`,
+      [
+        'strategy',
+        'p50',
+        'p95',
+        'max',
+        'requests/reading',
+        'logins per 24 h session',
+        'missed',
+        'duplicated',
+        'after outage: worst / median s',
+      ],
+      body,
+    );
+    const ours = results.get('GlucoBridge')!;
+    const label = `schedule ${spec.lag}${spec.outage ? ' + outage' : ''}`;
+    if (!spec.outage) {
+      record(`${label}: freshness p95`, quantile(ours.freshness, 0.95), 's', targets.p95, 'lower');
+      record(
+        `${label}: requests per reading`,
+        ours.requests / ours.shownTotal,
+        '',
+        targets.perReading,
+        'lower',
+      );
+    } else {
+      record(
+        `${label}: first reading after the cloud is back, worst seed`,
+        Math.max(...ours.afterOutage),
+        's',
+        180,
+        'lower',
+      );
+    }
+    record(`${label}: missed readings`, ours.missed, '', 0, 'lower');
+    record(`${label}: duplicated readings`, ours.duplicated, '', 0, 'lower');
+    record(`${label}: logins per 24 h session`, ours.logins / ours.accounts / sessionsNeeded, '', 1, 'lower');
+  }
+  process.stdout.write(`(schedule comparison: ${Math.round((Date.now() - started) / 1000)} s)\n`);
+}
+
+function targetsFor(lag: 'stable' | 'erratic'): { p95: number; perReading: number } {
+  return lag === 'stable' ? { p95: 15, perReading: 1.25 } : { p95: 35, perReading: 1.8 };
+}
+
+/** The bridge as a process at 1, 100 and 1000 accounts. */
+async function scale(): Promise<void> {
+  const all: ScaleFigures[] = [];
+  for (const [count, steady] of [
+    [1, 15],
+    [100, 30],
+    [1000, 60],
+  ] as const) {
+    all.push(await bridgeAtScale(count, steady));
+  }
+  const s = (ms: number) => round(ms / 1000, 1);
+  printTable(
+    'Bridge at scale (its own process; simulated Dexcom; aedes broker direct, or 20 ms away through a proxy)',
+    [
+      'accounts',
+      'first start → all published, broker 20 ms away (s)',
+      'login flows / peak per s',
+      'MQTT messages at start / repeated discovery',
+      'restart: all published loopback / 20 ms away (s)',
+      'restart logins',
+      'steady CPU % of a core',
+      'steady RSS MiB',
+      'peak RSS MiB',
+    ],
+    [
+      ...all.map((f) => [
+        String(f.accounts),
+        s(f.first.allPublishedMs),
+        `${f.first.logins} / ${f.first.loginsPeakPerSecond}`,
+        `${f.first.messages} / ${f.first.repeatedDiscovery}`,
+        `${s(f.restartLoopback.allPublishedMs)} / ${s(f.restartRemote.allPublishedMs)}`,
+        String(f.restartLoopback.logins + f.restartRemote.logins),
+        round(f.steadyCpuPercent, 2),
+        round(f.steadyRssMiB, 0),
+        round(f.peakRssMiB, 0),
+      ]),
+      ['target (1000)', '≤ 60', '– / ≤ 20', '– / 0', '≤ 10 / ≤ 20', '0', '≤ 3', '≤ 120', '≤ 200'],
+    ],
+  );
+  const big = all.at(-1)!;
+  record(
+    '1000 accounts, first start: all published (broker 20 ms away)',
+    big.first.allPublishedMs / 1000,
+    's',
+    60,
+    'lower',
+  );
+  record(
+    '1000 accounts, first start: login flows in one second, peak',
+    big.first.loginsPeakPerSecond,
+    '/s',
+    20,
+    'lower',
+  );
+  record(
+    '1000 accounts, restart: logins',
+    big.restartLoopback.logins + big.restartRemote.logins,
+    '',
+    0,
+    'lower',
+  );
+  record(
+    '1000 accounts, restart: all published (loopback broker)',
+    big.restartLoopback.allPublishedMs / 1000,
+    's',
+    10,
+    'lower',
+  );
+  record(
+    '1000 accounts, restart: all published (broker 20 ms away)',
+    big.restartRemote.allPublishedMs / 1000,
+    's',
+    20,
+    'lower',
+  );
+  const repeated = all.reduce(
+    (n, f) =>
+      n + f.first.repeatedDiscovery + f.restartLoopback.repeatedDiscovery + f.restartRemote.repeatedDiscovery,
+    0,
+  );
+  record('repeated discovery messages at start (all runs)', repeated, '', 0, 'lower');
+  record('1000 accounts, steady: CPU', big.steadyCpuPercent, '% of a core', 3, 'lower');
+  record('1000 accounts, steady: RSS', big.steadyRssMiB, 'MiB', 120, 'lower');
+  record('1000 accounts: peak RSS', big.peakRssMiB, 'MiB', 200, 'lower');
+  const demo = [await demoColdStart(), await demoColdStart(), await demoColdStart()];
+  record('demo cold start to the first reading over MQTT, median of 3', median(demo), 'ms', 1_000, 'lower');
+}
+
 async function main(): Promise<void> {
+  await schedules();
+  await scale();
   await hostileAnswer();
   await dexcomHistory();
   await libreHistory();
   await mqttThroughput();
   await bridgeMemory();
-  const header = ['benchmark', 'value', 'unit', 'target', 'ok'];
-  const table = rows.map((r) => [
-    r.name,
-    String(Math.round(r.value * 100) / 100),
-    r.unit,
-    r.target,
-    r.ok ? 'yes' : 'NO',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]?.length ?? 0)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  process.stdout.write(
-    `${[line(header), line(widths.map((w) => '-'.repeat(w))), ...table.map(line)].join('\n')}\n`,
+  printTable(
+    'Figures and targets',
+    ['benchmark', 'value', 'unit', 'target', 'ok'],
+    rows.map((r) => [r.name, round(r.value, 2), r.unit, r.target, r.ok ? 'yes' : 'NO']),
   );
   process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
 });

@@ -107,6 +107,8 @@ describe('glucobridge bridge (end to end against the simulator)', function () {
       expect(ben).to.include({ provider: 'librelinkup', unit: 'mg/dL' });
       expect(ben.value).to.equal(ben.mgdl);
       expect(await mqtt.waitFor('glucobridge/ben/glucose')).to.equal(String(ben.mgdl));
+      // Readings go out at once; discovery follows the publisher's look at the retained topics.
+      await mqtt.waitFor('homeassistant/sensor/glucobridge_anna/glucose/config');
       const glucose = Object.fromEntries(
         [...mqtt.last].filter(
           ([topic]) => topic.startsWith('homeassistant/sensor/') && topic.includes('anna'),
@@ -257,6 +259,7 @@ describe('glucobridge bridge (end to end against the simulator)', function () {
         unknown
       >;
       expect(temperature.celsius).to.be.within(34, 42);
+      await mqtt.waitFor('homeassistant/sensor/glucobridge_oma/weight/config');
       const configs = [...mqtt.last.keys()].filter(
         (t) => t.startsWith('homeassistant/') && t.includes('oma'),
       );

@@ -194,8 +194,13 @@ describe('the bridge over the account follower (issue cases, real broker)', func
     ]);
     try {
       await oma.start();
-      await until('both states', () =>
-        mqtt.last.has('glucobridge/oma/state') && mqtt.last.has('glucobridge/sam/state') ? true : undefined,
+      await until('both states and configs', () =>
+        mqtt.last.has('glucobridge/oma/state') &&
+        mqtt.last.has('glucobridge/sam/state') &&
+        mqtt.last.has('homeassistant/sensor/glucobridge_oma/glucose/config') &&
+        mqtt.last.has('homeassistant/sensor/glucobridge_sam/glucose/config')
+          ? true
+          : undefined,
       );
       const glucoseConfig = (key: string) =>
         JSON.parse(mqtt.last.get(`homeassistant/sensor/glucobridge_${key}/glucose/config`)!) as Record<
@@ -217,6 +222,9 @@ describe('the bridge over the account follower (issue cases, real broker)', func
     try {
       await maria.start();
       await until('her state', () => mqtt.last.get('glucobridge/mariya/state'));
+      await until('her config', () =>
+        mqtt.last.get('homeassistant/sensor/glucobridge_mariya/glucose/config'),
+      );
       const config = JSON.parse(mqtt.last.get('homeassistant/sensor/glucobridge_mariya/glucose/config')!) as {
         device: { name: string };
       };

@@ -34,9 +34,13 @@ describe('Homebridge platform with MQTT (real broker)', () => {
       mqtt: { url: broker.url },
     });
     const handler = [...host.platform.accessories.values()][0]!;
+    // Readings go out at once; discovery follows the publisher's look at the retained topics.
     await until(
-      () => handler.last !== undefined && broker.received.some((m) => m.topic === 'glucobridge/sam/state'),
-      'state',
+      () =>
+        handler.last !== undefined &&
+        broker.received.some((m) => m.topic === 'glucobridge/sam/state') &&
+        broker.received.some((m) => m.topic.startsWith('homeassistant/')),
+      'state and discovery',
     );
     const state = broker.received.find((m) => m.topic === 'glucobridge/sam/state')!;
     expect(state.retain).to.be.true;

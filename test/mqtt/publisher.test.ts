@@ -19,6 +19,15 @@ const FAST: Partial<MqttPublisherOptions> = {
 };
 
 const seen = (m: MqttMessage): Seen => ({ topic: m.topic, payload: m.payload, retain: m.retain, qos: m.qos });
+/**
+ * Payloads per topic, in the order the broker handled them. QoS 1 keeps each topic in order; a broker
+ * may handle pipelined messages of different topics in parallel (aedes does).
+ */
+function byTopic(messages: readonly Seen[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of messages) out.set(m.topic, [...(out.get(m.topic) ?? []), m.payload]);
+  return out;
+}
 const ONLINE: Seen = { topic: 'glucobridge/status', payload: 'online', retain: true, qos: 1 };
 const OFFLINE: Seen = { topic: 'glucobridge/status', payload: 'offline', retain: true, qos: 1 };
 
@@ -44,7 +53,7 @@ describe('MqttPublisher with aedes', function () {
     broker = undefined;
   });
 
-  it('publishes online, the discovery and each reading, retained with QoS 1, in order', async () => {
+  it('publishes online, the discovery and each reading, retained with QoS 1, each topic in order', async () => {
     broker = await startAedes();
     const p = publisher(broker.url);
     p.addSubject(ANNA);
@@ -54,13 +63,60 @@ describe('MqttPublisher with aedes', function () {
     p.publishReading('anna', r1);
     p.publishReading('anna', r2);
     expect(await p.flush()).to.equal(true);
-    expect(broker.received).to.deep.equal([
-      ONLINE,
-      ...discoveryMessages(ANNA).map(seen),
-      ...stateMessages(ANNA, r1, undefined, { stale: false }).map(seen),
-      // The first reading shows the account works: the problem entity gets a state.
-      ...problemMessages(ANNA, null).map(seen),
-      ...stateMessages(ANNA, r2, r1, { stale: false }).map(seen),
+    expect(broker.received[0]).to.deep.equal(ONLINE);
+    const discovery = discoveryMessages(ANNA).map(seen);
+    const topics = new Set(discovery.map((m) => m.topic));
+    expect(broker.received.filter((m) => topics.has(m.topic))).to.deep.equal(discovery);
+    expect(byTopic(broker.received.filter((m) => !topics.has(m.topic)))).to.deep.equal(
+      byTopic([
+        ONLINE,
+        ...stateMessages(ANNA, r1, undefined, { stale: false }).map(seen),
+        // The first reading shows the account works: the problem entity gets a state.
+        ...problemMessages(ANNA, null).map(seen),
+        ...stateMessages(ANNA, r2, r1, { stale: false }).map(seen),
+      ]),
+    );
+  });
+
+  it('sends the first reading while it still looks at the retained topics (discovery follows the look)', async () => {
+    broker = await startAedes();
+    const p = publisher(broker.url, { scanWindowMs: 60_000 });
+    p.addSubject(ANNA);
+    await p.start();
+    p.publishReading('anna', reading('anna', 0, 104));
+    await waitFor(() => broker!.received.some((m) => m.topic === 'glucobridge/anna/state'), 'the state');
+    expect(broker.received.filter((m) => m.topic.startsWith('homeassistant/'))).to.deep.equal([]);
+  });
+
+  it('keeps several messages awaiting their acknowledgement, at most maxInFlight, each topic in order', async () => {
+    broker = await startAedes();
+    const pending: (() => void)[] = [];
+    let most = 0;
+    broker.broker.authorizePublish = (_client, packet, done) => {
+      if (!packet.topic.startsWith('glucobridge/anna/')) return done(null);
+      // The broker answers only when the test lets it: what the publisher sends meanwhile is in flight.
+      pending.push(() => done(null));
+      most = Math.max(most, pending.length);
+    };
+    const p = publisher(broker.url, { maxInFlight: 4 });
+    p.addSubject(ANNA);
+    await p.start();
+    await p.flush();
+    const readings = [0, 5, 10, 15, 20].map((minutes) => reading('anna', minutes, 100 + minutes));
+    for (const r of readings) p.publishReading('anna', r);
+    const done = p.flush(5_000);
+    await waitFor(() => pending.length === 4, 'four messages held by the broker');
+    await sleep(50);
+    expect(most, 'no more than maxInFlight wait for their acknowledgement').to.equal(4);
+    const states = () => broker!.received.filter((m) => m.topic === 'glucobridge/anna/state');
+    await waitFor(() => {
+      for (const release of pending.splice(0)) release();
+      return states().length === readings.length;
+    }, 'every state');
+    expect(await done).to.equal(true);
+    expect(most).to.equal(4);
+    expect(states().map((m) => (JSON.parse(m.payload) as { mgdl: number }).mgdl)).to.deep.equal([
+      100, 105, 110, 115, 120,
     ]);
   });
 
@@ -117,18 +173,30 @@ describe('MqttPublisher with aedes', function () {
     p.publishMeasurement('carla', bp);
     await p.flush();
     const carla = { ...CARLA, measurementKinds: ['bloodPressure'] };
-    expect(broker.received.map((m) => m.topic)).to.deep.equal([
+    const topics = byTopic(broker.received);
+    // Only the JSON state carries the stale flag: the plain glucose topic keeps Home Assistant's
+    // expire_after counting. Each repeat of a flag or problem went once.
+    expect([...topics.keys()].filter((t) => t.startsWith('glucobridge/'))).to.have.members([
       'glucobridge/anna/state',
       'glucobridge/anna/glucose',
       'glucobridge/anna/trend',
-      // Only the JSON state: the plain glucose topic keeps Home Assistant's expire_after counting.
-      'glucobridge/anna/state',
       'glucobridge/anna/problem',
-      ...discoveryMessages(carla).map((m) => m.topic),
       'glucobridge/carla/blood_pressure',
     ]);
-    expect(JSON.parse(broker.received[3]!.payload)).to.include({ stale: true, mgdl: 104 });
-    expect(JSON.parse(broker.received[4]!.payload)).to.include({ problem: true, code: 'AUTH_INVALID' });
+    expect(topics.get('glucobridge/anna/glucose')).to.deep.equal(['104']);
+    const states = topics.get('glucobridge/anna/state')!.map((p) => JSON.parse(p) as object);
+    expect(states).to.have.length(2);
+    expect(states[0]).to.include({ stale: false, mgdl: 104 });
+    expect(states[1]).to.include({ stale: true, mgdl: 104 });
+    // The reading's "no problem" may already be out when the error comes; the error is the last word.
+    const problems = topics.get('glucobridge/anna/problem')!.map((p) => JSON.parse(p) as object);
+    expect(problems.at(-1)).to.include({ problem: true, code: 'AUTH_INVALID' });
+    expect(problems.filter((p) => (p as { problem: boolean }).problem)).to.have.length(1);
+    const carlaConfigs = discoveryMessages(carla).map((m) => m.topic);
+    expect(broker.received.filter((m) => carlaConfigs.includes(m.topic)).map((m) => m.topic)).to.deep.equal(
+      carlaConfigs,
+    );
+    expect(topics.get('glucobridge/carla/blood_pressure')).to.have.length(1);
     expect(discoveryMessages(carla).map((m) => m.topic)).to.include(
       'homeassistant/sensor/glucobridge_carla/systolic/config',
     );
@@ -261,10 +329,10 @@ describe('MqttPublisher with aedes', function () {
     broker.received.length = 0;
     p.retainSubjects(['anna']);
     await p.flush();
-    expect(broker.received.slice(0, removalMessages(BOB).length)).to.deep.equal(
-      removalMessages(BOB).map(seen),
-    );
-    expect(broker.received.slice(removalMessages(BOB).length)).to.deep.equal([ONLINE]);
+    // The removal, and the look at the broker that follows (it starts with `online`); nothing else.
+    const removal = removalMessages(BOB).map(seen);
+    expect(broker.received.filter((m) => m.topic !== ONLINE.topic)).to.deep.equal(removal);
+    expect(broker.received.filter((m) => m.topic === ONLINE.topic)).to.deep.equal([ONLINE]);
   });
 
   it('does not throw when the broker is down at start; queues readings and sends them in order when it comes', async () => {

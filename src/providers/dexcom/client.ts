@@ -265,6 +265,7 @@ export class DexcomClient implements CgmSource {
   private async logIn(): Promise<string> {
     this.checkConfig();
     this.gate.admit();
+    const release = await this.gate.turn?.(this.lifetime.signal);
     try {
       const accountId = this.accountId ?? (await this.authenticate());
       const sessionId = await this.loginById(accountId);
@@ -274,6 +275,8 @@ export class DexcomClient implements CgmSource {
       return sessionId;
     } catch (error) {
       throw this.gate.failed(toCgmError(error));
+    } finally {
+      release?.();
     }
   }
 

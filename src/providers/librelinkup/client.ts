@@ -480,12 +480,15 @@ export class LibreLinkUpClient implements CgmSource {
   /** One login attempt, admitted and judged by the login gate (refusals, locks, backoff). */
   private async performLogin(): Promise<LibreSession> {
     this.gate.admit();
+    const release = await this.gate.turn?.(this.lifetime.signal);
     try {
       const session = await this.loginSteps();
       this.gate.succeeded();
       return session;
     } catch (error) {
       throw this.gate.failed(toCgmError(error));
+    } finally {
+      release?.();
     }
   }
 

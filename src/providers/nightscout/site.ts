@@ -115,12 +115,15 @@ export class NightscoutSite {
   private async exchange(token: string): Promise<ExchangeAnswer> {
     const what = 'Nightscout token exchange';
     this.gate.admit();
+    const release = await this.gate.turn?.();
     try {
       const answer = await this.exchangeOnce(token, what);
       this.gate.succeeded();
       return answer;
     } catch (error) {
       throw this.gate.failed(toCgmError(error));
+    } finally {
+      release?.();
     }
   }
 
