@@ -31,3 +31,14 @@ export function getNoRedirect(url: string): Promise<{ status: number; location?:
       .end();
   });
 }
+
+/**
+ * The environment for a process a test starts: only what is given, plus PATH and the settings that move
+ * this machine's clock and time zone (so a child of `npm run test:shifted` keeps the shifted clock).
+ */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const kept = Object.entries(process.env).filter(
+    ([key]) => key === 'PATH' || key === 'TZ' || key === 'LD_PRELOAD' || key.startsWith('FAKETIME'),
+  );
+  return { ...Object.fromEntries(kept), ...extra };
+}

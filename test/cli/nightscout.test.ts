@@ -1,3 +1,4 @@
+import { childEnv } from '../net';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -27,7 +28,7 @@ function glucobridge(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/bridge/cli.ts', ...argv], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

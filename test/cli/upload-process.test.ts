@@ -1,5 +1,6 @@
 // Issue 11: the built `glucobridge upload` as a process, run twice with the same readings, as a cron
 // job or a user would. The second run must post nothing and say how many it skipped.
+import { childEnv } from '../net';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,11 +25,7 @@ function run(args: string[], stdin: string, cwd: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd,
-      env: {
-        PATH: process.env.PATH ?? '',
-        GLUCOBRIDGE_USERNAME: ACCOUNT.username,
-        GLUCOBRIDGE_PASSWORD: ACCOUNT.password,
-      },
+      env: childEnv({ GLUCOBRIDGE_USERNAME: ACCOUNT.username, GLUCOBRIDGE_PASSWORD: ACCOUNT.password }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
