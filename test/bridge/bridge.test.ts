@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAsync, type MqttClient } from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
 import { Bridge } from '../../src/bridge/runner';
@@ -17,42 +15,15 @@ import {
 } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator/server';
 import { runCli } from '../cli/helpers';
+import { CLI_FROM_SOURCES, ROOT, startProcess } from '../process';
+import { until } from '../until';
+import { watchBroker } from './helpers';
 
-const ROOT = join(__dirname, '..', '..');
 const OUS = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
 const LIBRE = LIBRE_DEMO_ACCOUNTS[1]!; // one patient
 
-/** Collects every message on the broker: the last payload per topic, and their retain flags. */
-async function watch(url: string): Promise<{
-  client: MqttClient;
-  last: Map<string, string>;
-  retained: Map<string, boolean>;
-  waitFor: (topic: string, test?: (payload: string) => boolean, ms?: number) => Promise<string>;
-}> {
-  const client = await connectAsync(url, { reconnectPeriod: 200 });
-  const last = new Map<string, string>();
-  const retained = new Map<string, boolean>();
-  const waiters: (() => void)[] = [];
-  client.on('message', (topic, payload, packet) => {
-    last.set(topic, payload.toString());
-    retained.set(topic, packet.retain);
-    for (const wake of waiters.splice(0)) wake();
-  });
-  await client.subscribeAsync(['glucobridge/#', 'homeassistant/#'], { qos: 1 });
-  const waitFor = async (topic: string, test: (payload: string) => boolean = () => true, ms = 15_000) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const payload = last.get(topic);
-      if (payload !== undefined && test(payload)) return payload;
-      if (Date.now() > deadline) throw new Error(`no message on ${topic} within ${ms} ms (last: ${payload})`);
-      await new Promise<void>((resolve) => {
-        waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
-    }
-  };
-  return { client, last, retained, waitFor };
-}
+/** Every message on the broker, reconnecting every 200 ms (the --demo process takes its broker with it). */
+const watch = (url: string) => watchBroker(url, { reconnectPeriod: 200 });
 
 describe('glucobridge bridge (end to end against the simulator)', function () {
   this.timeout(40_000);
@@ -349,44 +320,33 @@ describe('glucobridge bridge --demo (a real process)', function () {
   this.timeout(40_000);
 
   it('publishes readings within seconds and goes offline cleanly on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--require', 'tsx/cjs', 'src/bridge/cli.ts', 'bridge', '--demo', '--broker-port', '0'],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const demo = startProcess([...CLI_FROM_SOURCES, 'bridge', '--demo', '--broker-port', '0'], { cwd: ROOT });
     try {
       const started = Date.now();
-      let url: string | undefined;
-      while (!url && Date.now() - started < 20_000) {
-        url = /embedded MQTT broker listening on (mqtt:\/\/\S+)/.exec(out)?.[1];
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(url, out).to.be.a('string');
-      const mqtt = await watch(url!);
+      const url = await until(
+        () => `the embedded broker's address:\n${demo.output()}`,
+        () => /embedded MQTT broker listening on (mqtt:\/\/\S+)/.exec(demo.output())?.[1],
+        20_000,
+        100,
+      );
+      const mqtt = await watch(url);
       const state = JSON.parse(await mqtt.waitFor('glucobridge/sam/state')) as Record<string, unknown>;
       expect(state.mgdl).to.be.a('number');
       expect(Date.now() - started).to.be.below(20_000);
-      expect(out).to.match(/sam: \d+ mg\/dL/);
+      expect(demo.output()).to.match(/sam: \d+ mg\/dL/);
       // The demo serves its status page on loopback and says where (another port when 8780 is taken).
-      const page = /status page on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
-      expect(page, out).to.be.a('string');
+      const page = /status page on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(demo.output())?.[1];
+      expect(page, demo.output()).to.be.a('string');
       expect((await fetch(`${page}healthz`)).status).to.be.oneOf([200, 503]);
-      child.kill('SIGTERM');
+      demo.child.kill('SIGTERM');
       const stopAsked = Date.now();
-      const code = await exited;
+      const code = await demo.exited;
       expect(code).to.equal(0);
       expect(Date.now() - stopAsked).to.be.below(5_000);
       await mqtt.waitFor('glucobridge/status', (p) => p === 'offline', 1_000).catch(() => undefined);
       await mqtt.client.endAsync(true);
     } finally {
-      child.kill('SIGKILL');
+      demo.child.kill('SIGKILL');
     }
   });
 });

@@ -3,18 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBridgeConfig, parseBridgeConfig } from '../../src/bridge/config';
-import { CgmError } from '../../src/model/errors';
 import { runCli } from '../cli/helpers';
-
-function failure(run: () => unknown): CgmError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof CgmError) return error;
-    throw error;
-  }
-  throw new Error('expected a CONFIG error');
-}
+import { configError } from './helpers';
 
 describe('bridge configuration', () => {
   const minimal = {
@@ -85,9 +75,9 @@ describe('bridge configuration', () => {
       cloudThresholds: true,
       thresholds: { urgentLow: 55, low: 70, high: 180 },
     });
-    const wrong = failure(() => parseBridgeConfig({ thresholds: 'clouds', accounts: [ben] }, {}));
+    const wrong = configError(() => parseBridgeConfig({ thresholds: 'clouds', accounts: [ben] }, {}));
     expect(wrong.message).to.match(/^thresholds: /);
-    const days = failure(() => parseBridgeConfig({ accounts: [{ ...ben, sensorDays: 14.5 }] }, {}));
+    const days = configError(() => parseBridgeConfig({ accounts: [{ ...ben, sensorDays: 14.5 }] }, {}));
     expect(days.message).to.contain('sensorDays must be a whole number of days');
   });
 
@@ -104,7 +94,7 @@ describe('bridge configuration', () => {
   });
 
   it('names the field and the variable when an env secret is missing, without printing other values', () => {
-    const error = failure(() =>
+    const error = configError(() =>
       parseBridgeConfig(
         { accounts: [{ name: 'A', provider: 'dexcom', username: 'a', password: { env: 'NOPE' } }] },
         {},
@@ -116,28 +106,31 @@ describe('bridge configuration', () => {
 
   it('names the field and the fix for a wrong provider, region, unit or missing name', () => {
     expect(
-      failure(() => parseBridgeConfig({ accounts: [{ name: 'A', provider: 'medtronic' }] }, {})).message,
+      configError(() => parseBridgeConfig({ accounts: [{ name: 'A', provider: 'medtronic' }] }, {})).message,
     ).to.match(/^accounts\[0\]\.provider: /);
     expect(
-      failure(() =>
+      configError(() =>
         parseBridgeConfig({ accounts: [{ name: 'A', provider: 'dexcom', region: 'eu', password: 'x' }] }, {}),
       ).message,
     ).to.equal('accounts[0].region: region must be us, ous (outside the US) or jp');
-    expect(failure(() => parseBridgeConfig({ ...minimal, units: 'mg' }, {})).message).to.equal(
+    expect(configError(() => parseBridgeConfig({ ...minimal, units: 'mg' }, {})).message).to.equal(
       'units: units must be mgdl or mmol',
     );
     expect(
-      failure(() => parseBridgeConfig({ accounts: [{ provider: 'dexcom', password: 'x' }] }, {})).message,
+      configError(() => parseBridgeConfig({ accounts: [{ provider: 'dexcom', password: 'x' }] }, {})).message,
     ).to.contain('accounts[0].name');
-    expect(failure(() => parseBridgeConfig({ accounts: [] }, {})).message).to.contain('at least one account');
+    expect(configError(() => parseBridgeConfig({ accounts: [] }, {})).message).to.contain(
+      'at least one account',
+    );
     expect(
-      failure(() => parseBridgeConfig({ ...minimal, thresholds: { urgentLow: 80, low: 70, high: 180 } }, {}))
-        .message,
+      configError(() =>
+        parseBridgeConfig({ ...minimal, thresholds: { urgentLow: 80, low: 70, high: 180 } }, {}),
+      ).message,
     ).to.contain('urgentLow < low < high');
   });
 
   it('refuses two accounts with the same name (they would share topics)', () => {
-    const error = failure(() =>
+    const error = configError(() =>
       parseBridgeConfig({ accounts: [minimal.accounts[0], minimal.accounts[0]] }, {}),
     );
     expect(error.message).to.contain('"Anna" is used twice');
@@ -145,9 +138,11 @@ describe('bridge configuration', () => {
 
   it('reports a missing or broken file as CONFIG', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gb-config-'));
-    expect(failure(() => loadBridgeConfig(join(dir, 'none.json'))).message).to.contain('no such file');
+    expect(configError(() => loadBridgeConfig(join(dir, 'none.json'))).message).to.contain('no such file');
     writeFileSync(join(dir, 'bad.json'), '{ "accounts": [ ');
-    expect(failure(() => loadBridgeConfig(join(dir, 'bad.json'))).message).to.contain('is not valid JSON');
+    expect(configError(() => loadBridgeConfig(join(dir, 'bad.json'))).message).to.contain(
+      'is not valid JSON',
+    );
   });
 
   describe('issue 17, failure 6: mistakes that used to pass', () => {
@@ -166,7 +161,7 @@ describe('bridge configuration', () => {
         'ftp://127.0.0.1',
         'http://127.0.0.1/x?sessionId=1',
       ]) {
-        const error = failure(() => parseBridgeConfig(dexcom({ server }), {}));
+        const error = configError(() => parseBridgeConfig(dexcom({ server }), {}));
         expect(error.code).to.equal('CONFIG');
         expect(error.message, JSON.stringify(server)).to.match(/^accounts\[0\]\.server: server /);
       }
@@ -191,13 +186,13 @@ describe('bridge configuration', () => {
 
     it('refuses a Dexcom accountId that is not a UUID or all zeros, and an account without username or id', () => {
       for (const accountId of ['not-a-uuid', '00000000-0000-0000-0000-000000000000']) {
-        expect(failure(() => parseBridgeConfig(dexcom({ accountId }), {})).message).to.match(
+        expect(configError(() => parseBridgeConfig(dexcom({ accountId }), {})).message).to.match(
           /^accounts\[0\]\.accountId: accountId must be the account UUID/,
         );
       }
       for (const username of [undefined, '', '   ']) {
         const config = dexcom({ username });
-        expect(failure(() => parseBridgeConfig(config, {})).message, String(username)).to.equal(
+        expect(configError(() => parseBridgeConfig(config, {})).message, String(username)).to.equal(
           'accounts[0].username: a Dexcom login needs one of them: give the "username" or the "account ID"',
         );
       }
@@ -210,7 +205,7 @@ describe('bridge configuration', () => {
     });
 
     it('refuses "Anna!" and "Anna?" (one topic) with one CONFIG error naming both', () => {
-      const error = failure(() =>
+      const error = configError(() =>
         parseBridgeConfig(
           {
             accounts: [
@@ -224,13 +219,13 @@ describe('bridge configuration', () => {
       expect(error.code).to.equal('CONFIG');
       expect(error.message).to.include('"Anna!"').and.include('"Anna?"').and.include('accounts[1].name');
       expect(error.message.split('\n')).to.have.length(1);
-      expect(failure(() => parseBridgeConfig(dexcom({ name: '!!!' }), {})).message).to.match(
+      expect(configError(() => parseBridgeConfig(dexcom({ name: '!!!' }), {})).message).to.match(
         /^accounts\[0\]\.name: /,
       );
     });
 
     it('checks uniqueness on the slug ("Anna B" and "Anna-B" share a topic); "Мария" gets a topic of her own', () => {
-      const error = failure(() =>
+      const error = configError(() =>
         parseBridgeConfig(
           {
             accounts: [
@@ -259,23 +254,23 @@ describe('bridge configuration', () => {
       const dir = mkdtempSync(join(tmpdir(), 'gb-config-'));
       const file = join(dir, 'deep.json');
       writeFileSync(file, `{"accounts":${'['.repeat(50_000)}${']'.repeat(50_000)}}`);
-      const error = failure(() => loadBridgeConfig(file, {}));
+      const error = configError(() => loadBridgeConfig(file, {}));
       expect(error.code).to.equal('CONFIG');
       expect(error.message).to.contain('nests deeper than 32 levels');
       let deep: unknown = { env: 'X' };
       for (let i = 0; i < 50_000; i += 1) deep = { inner: deep };
-      const inMemory = failure(() => parseBridgeConfig({ accounts: [{ name: 'A', deep }] }, {}));
+      const inMemory = configError(() => parseBridgeConfig({ accounts: [{ name: 'A', deep }] }, {}));
       expect(inMemory.message).to.match(/^accounts\[0\]\.deep(\.inner)+: nested deeper than 32 levels/);
       writeFileSync(file, ' '.repeat(2 * 1024 * 1024));
-      expect(failure(() => loadBridgeConfig(file, {})).message).to.contain('larger than');
-      expect(failure(() => loadBridgeConfig(dir, {})).message).to.contain('is a directory');
+      expect(configError(() => loadBridgeConfig(file, {})).message).to.contain('larger than');
+      expect(configError(() => loadBridgeConfig(dir, {})).message).to.contain('is a directory');
     });
 
     it('refuses a bad MQTT URL in the file or in GLUCOBRIDGE_MQTT_URL, naming it', () => {
       const config = { ...dexcom({}), mqtt: { url: 'mqtt://127.0.0.1:70000' } };
-      expect(failure(() => parseBridgeConfig(config, {})).message).to.match(/^mqtt\.url: mqtt\.url /);
+      expect(configError(() => parseBridgeConfig(config, {})).message).to.match(/^mqtt\.url: mqtt\.url /);
       expect(
-        failure(() => parseBridgeConfig(dexcom({}), { GLUCOBRIDGE_MQTT_URL: 'http://broker' })).message,
+        configError(() => parseBridgeConfig(dexcom({}), { GLUCOBRIDGE_MQTT_URL: 'http://broker' })).message,
       ).to.match(/^GLUCOBRIDGE_MQTT_URL: /);
     });
 

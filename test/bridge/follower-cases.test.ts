@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAsync, type MqttClient } from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
 import { Bridge } from '../../src/bridge/runner';
@@ -16,29 +14,12 @@ import {
   VITADOCK_DEMO,
 } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator/server';
+import { CLI_FROM_SOURCES, ROOT, startProcess } from '../process';
+import { until } from '../until';
+import { watchBroker } from './helpers';
 
-const ROOT = join(__dirname, '..', '..');
 const SAM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
 const SMITHS = LIBRE_DEMO_ACCOUNTS.find((a) => a.email.startsWith('smiths@'))!;
-
-/** The last payload of each topic on the broker. */
-async function listen(url: string): Promise<{ client: MqttClient; last: Map<string, string> }> {
-  const client = await connectAsync(url);
-  const last = new Map<string, string>();
-  client.on('message', (topic, payload) => last.set(topic, payload.toString()));
-  await client.subscribeAsync(['glucobridge/#', 'homeassistant/#'], { qos: 1 });
-  return { client, last };
-}
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('the bridge over the account follower (issue cases, real broker)', function () {
   this.timeout(90_000);
@@ -72,31 +53,20 @@ describe('the bridge over the account follower (issue cases, real broker)', func
     file: string,
     ready: (last: Map<string, string>) => boolean,
   ): Promise<string> {
-    const mqtt = await listen(broker.url);
-    const child = spawn(
-      process.execPath,
-      ['--require', 'tsx/cjs', 'src/bridge/cli.ts', 'bridge', '--config', file],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const mqtt = await watchBroker(broker.url);
+    const proc = startProcess([...CLI_FROM_SOURCES, 'bridge', '--config', file], { cwd: ROOT });
     try {
       // Retained topics of the run before are on the broker already: wait for this run to be up too.
       await until(
-        `the bridge (${out})`,
-        () => (out.includes('publishing to') && ready(mqtt.last) ? true : undefined),
+        () => `the bridge (${proc.output()})`,
+        () => proc.output().includes('publishing to') && ready(mqtt.last),
         30_000,
       );
-      child.kill('SIGTERM');
-      expect(await exited).to.equal(0);
-      return out;
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).to.equal(0);
+      return proc.output();
     } finally {
-      child.kill('SIGKILL');
+      proc.child.kill('SIGKILL');
       await mqtt.client.endAsync(true);
     }
   }
@@ -147,7 +117,7 @@ describe('the bridge over the account follower (issue cases, real broker)', func
   });
 
   it('never publishes another child: "Anna Smyth" is a problem naming who is followed, not Ben', async () => {
-    const mqtt = await listen(broker.url);
+    const mqtt = await watchBroker(broker.url);
     const seen: string[] = [];
     const said: string[] = [];
     const logger = { ...silentLogger, warn: (m: string) => said.push(m), error: (m: string) => said.push(m) };
@@ -170,7 +140,7 @@ describe('the bridge over the account follower (issue cases, real broker)', func
       expect(new Set(seen)).to.deep.equal(new Set([SMITHS.patients[1]!.patientId]));
       // The problem left retained by the run before clears once a reading came.
       await until('the problem cleared', () =>
-        (mqtt.last.get('glucobridge/anna/problem') ?? '').includes('"problem":false') ? true : undefined,
+        (mqtt.last.get('glucobridge/anna/problem') ?? '').includes('"problem":false'),
       );
     } finally {
       await right.stop();
@@ -179,7 +149,7 @@ describe('the bridge over the account follower (issue cases, real broker)', func
   });
 
   it('gives a spot-check meter no expire_after: it is never unavailable for not measuring', async () => {
-    const mqtt = await listen(broker.url);
+    const mqtt = await watchBroker(broker.url);
     const oma = bridge([
       {
         name: 'Oma',
@@ -194,13 +164,13 @@ describe('the bridge over the account follower (issue cases, real broker)', func
     ]);
     try {
       await oma.start();
-      await until('both states and configs', () =>
-        mqtt.last.has('glucobridge/oma/state') &&
-        mqtt.last.has('glucobridge/sam/state') &&
-        mqtt.last.has('homeassistant/sensor/glucobridge_oma/glucose/config') &&
-        mqtt.last.has('homeassistant/sensor/glucobridge_sam/glucose/config')
-          ? true
-          : undefined,
+      await until(
+        'both states and configs',
+        () =>
+          mqtt.last.has('glucobridge/oma/state') &&
+          mqtt.last.has('glucobridge/sam/state') &&
+          mqtt.last.has('homeassistant/sensor/glucobridge_oma/glucose/config') &&
+          mqtt.last.has('homeassistant/sensor/glucobridge_sam/glucose/config'),
       );
       const glucoseConfig = (key: string) =>
         JSON.parse(mqtt.last.get(`homeassistant/sensor/glucobridge_${key}/glucose/config`)!) as Record<
@@ -217,7 +187,7 @@ describe('the bridge over the account follower (issue cases, real broker)', func
   });
 
   it('publishes a name written in Cyrillic under a transliterated topic, keeping the name Home Assistant shows', async () => {
-    const mqtt = await listen(broker.url);
+    const mqtt = await watchBroker(broker.url);
     const maria = bridge([{ ...samAccount(SAM.password), name: 'Мария' }]);
     try {
       await maria.start();
@@ -236,19 +206,13 @@ describe('the bridge over the account follower (issue cases, real broker)', func
   });
 
   it('publishes each discovery config once at start, and the bridge device with the accounts it follows', async () => {
-    const client = await connectAsync(broker.url);
-    const counts = new Map<string, number>();
-    const last = new Map<string, string>();
-    client.on('message', (topic, payload) => {
-      counts.set(topic, (counts.get(topic) ?? 0) + 1);
-      last.set(topic, payload.toString());
-    });
-    await client.subscribeAsync(['glucobridge/#', 'homeassistant/#'], { qos: 1 });
+    const { client, counts, last } = await watchBroker(broker.url);
     const two = bridge([samAccount(SAM.password), { ...smiths('Ben'), name: 'Ben' }]);
     try {
       await two.start();
-      await until('both states', () =>
-        last.has('glucobridge/sam/state') && last.has('glucobridge/ben/state') ? true : undefined,
+      await until(
+        'both states',
+        () => last.has('glucobridge/sam/state') && last.has('glucobridge/ben/state'),
       );
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       const configs = [...counts].filter(([topic]) => topic.endsWith('/config'));

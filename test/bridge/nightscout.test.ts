@@ -4,52 +4,15 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAsync, type MqttClient } from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
 import { Bridge } from '../../src/bridge/runner';
-import { CgmError } from '../../src/model/errors';
 import { silentLogger } from '../../src/model/logger';
 import { createDemoSimulator, demoAccounts, LIBRE_DEMO_ACCOUNTS } from '../../src/simulator';
 import type { NightscoutSimulator } from '../../src/simulator/nightscout';
 import type { Simulator } from '../../src/simulator/server';
 import { demoSite, readToken, uploadToken } from '../providers/nightscout/helpers';
-
-interface Watch {
-  client: MqttClient;
-  last: Map<string, string>;
-  waitFor(topic: string, test?: (payload: string) => boolean): Promise<string>;
-}
-
-async function watch(url: string): Promise<Watch> {
-  const client = await connectAsync(url);
-  const last = new Map<string, string>();
-  client.on('message', (topic, payload) => last.set(topic, payload.toString()));
-  await client.subscribeAsync(['glucobridge/#', 'homeassistant/#'], { qos: 1 });
-  return {
-    client,
-    last,
-    waitFor: async (topic, test = () => true) => {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const payload = last.get(topic);
-        if (payload !== undefined && test(payload)) return payload;
-        if (Date.now() > deadline) throw new Error(`no message on ${topic} (last: ${payload})`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-  };
-}
-
-function configError(run: () => unknown): CgmError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof CgmError) return error;
-    throw error;
-  }
-  throw new Error('expected a CONFIG error');
-}
+import { configError, watchBroker } from './helpers';
 
 describe('Nightscout in the bridge (simulated sites, real broker)', function () {
   this.timeout(40_000);
@@ -95,7 +58,7 @@ describe('Nightscout in the bridge (simulated sites, real broker)', function () 
       },
       { MIA: readToken('mia') },
     );
-    const mqtt = await watch(broker.url);
+    const mqtt = await watchBroker(broker.url);
     const bridge = new Bridge(config, { logger: silentLogger, stateFile: join(dir, 'state.json') });
     try {
       await bridge.start();
@@ -154,7 +117,7 @@ describe('Nightscout in the bridge (simulated sites, real broker)', function () 
       },
       {},
     );
-    const mqtt = await watch(broker.url);
+    const mqtt = await watchBroker(broker.url);
     const bridge = new Bridge(config, { logger: silentLogger, stateFile: join(dir, 'state.json') });
     try {
       await bridge.start();
@@ -188,7 +151,7 @@ describe('Nightscout in the bridge (simulated sites, real broker)', function () 
       },
       {},
     );
-    const mqtt = await watch(broker.url);
+    const mqtt = await watchBroker(broker.url);
     const bridge = new Bridge(config, { logger: silentLogger, stateFile: join(dir, 'state.json') });
     try {
       await bridge.start();
@@ -229,7 +192,7 @@ describe('Nightscout in the bridge (simulated sites, real broker)', function () 
       },
       {},
     );
-    const mqtt = await watch(broker.url);
+    const mqtt = await watchBroker(broker.url);
     const bridge = new Bridge(config, {
       logger: { ...silentLogger, error: (m) => lines.push(m) },
       stateFile: join(dir, 'state.json'),

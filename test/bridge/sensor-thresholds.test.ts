@@ -4,7 +4,6 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAsync, type MqttClient } from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
 import { Bridge } from '../../src/bridge/runner';
@@ -13,28 +12,12 @@ import { LibreLinkUpSimulator, LIBRE_DEMO_ACCOUNTS } from '../../src/simulator/l
 import { sensorSerial, sensorStart } from '../../src/simulator/librelinkup-records';
 import { Simulator } from '../../src/simulator/server';
 import type { SimResponse } from '../../src/simulator/types';
+import { until } from '../until';
+import { watchBroker } from './helpers';
 
 const FAMILY = LIBRE_DEMO_ACCOUNTS.find((a) => a.email.startsWith('family@'))!;
 const MIA = FAMILY.patients[0]!;
 const DAY = 24 * 3600_000;
-
-async function listen(url: string): Promise<{ client: MqttClient; last: Map<string, string> }> {
-  const client = await connectAsync(url);
-  const last = new Map<string, string>();
-  client.on('message', (topic, payload) => last.set(topic, payload.toString()));
-  await client.subscribeAsync(['glucobridge/#', 'homeassistant/#'], { qos: 1 });
-  return { client, last };
-}
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * Every current measurement at 200 mg/dL, and Mia's target range 70–160 (the cloud's own), in every answer
@@ -86,7 +69,7 @@ describe('the bridge: LibreLinkUp sensor and thresholds "cloud" (real broker)', 
     ready: (last: Map<string, string>) => boolean = () => true,
   ): Promise<Map<string, string>> {
     const broker: EmbeddedBroker = await startEmbeddedBroker(0);
-    const mqtt = await listen(broker.url);
+    const mqtt = await watchBroker(broker.url);
     const bridge = new Bridge(
       parseBridgeConfig(
         {
@@ -115,7 +98,7 @@ describe('the bridge: LibreLinkUp sensor and thresholds "cloud" (real broker)', 
         mqtt.last.get('homeassistant/sensor/glucobridge_mia/sensor_ends/config'),
       );
       // The cloud's limits arrive with the person's details, after the first discovery.
-      await until('the discovery of these limits', () => (ready(mqtt.last) ? true : undefined));
+      await until('the discovery of these limits', () => ready(mqtt.last));
       return new Map(mqtt.last);
     } finally {
       await bridge.stop();

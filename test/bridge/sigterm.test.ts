@@ -1,14 +1,15 @@
 // Issue 17, failure 4: the built `glucobridge bridge` as a process, stopped with SIGTERM while its login
 // hangs (the simulator holds the request). It must exit 0 within 5 s, not wait out the request timeout.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { DEXCOM_DEMO_ACCOUNTS, DexcomSimulator } from '../../src/simulator/dexcom';
 import { Simulator } from '../../src/simulator/server';
+import { ROOT, startProcess } from '../process';
+import { until } from '../until';
 
-const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'bridge', 'cli.js');
 const ACCOUNT = DEXCOM_DEMO_ACCOUNTS[0]!;
 
@@ -51,26 +52,23 @@ describe('glucobridge bridge stops on SIGTERM while a login hangs', function () 
         ],
       }),
     );
-    const proc = spawn(process.execPath, [CLI, 'bridge', '--config', config, '--broker-port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    let output = '';
-    proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-
-    const deadline = Date.now() + 10_000;
-    while (sim.requests('Authenticate').length === 0) {
-      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`no login was sent:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const proc = startProcess([CLI, 'bridge', '--config', config, '--broker-port', '0']);
+    child = proc.child;
+    await until(
+      () => `a login:\n${proc.output()}`,
+      () => {
+        if (proc.child.exitCode !== null) throw new Error(`no login was sent:\n${proc.output()}`);
+        return sim.requests('Authenticate').length > 0;
+      },
+      10_000,
+      20,
+    );
     const signalled = Date.now();
-    proc.kill('SIGTERM');
-    const code = await exited;
+    proc.child.kill('SIGTERM');
+    const code = await proc.exited;
     const took = Date.now() - signalled;
-    expect(code, output).to.equal(0);
-    expect(took, output).to.be.below(5_000);
-    expect(output).to.not.include(ACCOUNT.password);
+    expect(code, proc.output()).to.equal(0);
+    expect(took, proc.output()).to.be.below(5_000);
+    expect(proc.output()).to.not.include(ACCOUNT.password);
   });
 });

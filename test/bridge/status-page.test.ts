@@ -18,6 +18,7 @@ import { createDemoSimulator, DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator/server';
 import type { StatePayload } from '../../src/mqtt/state';
 import { runCli } from '../cli/helpers';
+import { until } from '../until';
 
 const SAM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
 const ALEX = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'us')!;
@@ -37,20 +38,6 @@ function get(
     req.on('error', reject);
     req.end();
   });
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('the bridge’s status page, /healthz and /metrics', function () {

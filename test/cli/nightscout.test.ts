@@ -1,16 +1,11 @@
-import { childEnv } from '../net';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { NIGHTSCOUT_DEMO_SITES, NightscoutSimulator } from '../../src/simulator/nightscout';
 import { Simulator } from '../../src/simulator/server';
 import { tracePoint } from '../../src/simulator/trace';
+import { childEnv } from '../net';
+import { CLI_FROM_SOURCES, ROOT, runProcess, type ProcessRun } from '../process';
+import { demoSite, readToken } from '../providers/nightscout/helpers';
 import { runCli } from './helpers';
-
-const ROOT = join(__dirname, '..', '..');
-const site = (name: string) => NIGHTSCOUT_DEMO_SITES.find((s) => s.site === name)!;
-const token = (name: string, role: 'readable' | 'admin' = 'readable') =>
-  site(name).tokens.find((t) => t.roles.includes(role))!.token;
 
 interface JsonReading {
   provider: string;
@@ -21,23 +16,8 @@ interface JsonReading {
 }
 
 /** `glucobridge <argv>` as its own process, with only the given environment besides PATH. */
-function glucobridge(
-  argv: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/bridge/cli.ts', ...argv], {
-      cwd: ROOT,
-      env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function glucobridge(argv: string[], env: Record<string, string>): Promise<ProcessRun> {
+  return runProcess([...CLI_FROM_SOURCES, ...argv], { cwd: ROOT, env: childEnv(env) });
 }
 
 describe('glucobridge read --provider nightscout', function () {
@@ -52,14 +32,21 @@ describe('glucobridge read --provider nightscout', function () {
   });
   after(() => sim.close());
 
+  /** `read --provider nightscout --server <the demo site>` and `more`. */
+  const readSite = (name: string, ...more: string[]) => [
+    'read',
+    '--provider',
+    'nightscout',
+    '--server',
+    server(name),
+    ...more,
+  ];
+
   describe('as a process', () => {
     it('prints the latest reading of a 1-minute site with the token from the environment', async () => {
-      const run = await glucobridge(
-        ['read', '--provider', 'nightscout', '--server', server('mia'), '--json'],
-        {
-          GLUCOBRIDGE_NIGHTSCOUT_TOKEN: token('mia'),
-        },
-      );
+      const run = await glucobridge(readSite('mia', '--json'), {
+        GLUCOBRIDGE_NIGHTSCOUT_TOKEN: readToken('mia'),
+      });
       expect(run.stderr).to.equal('');
       expect(run.code).to.equal(0);
       const [reading, ...rest] = JSON.parse(run.stdout) as JsonReading[];
@@ -72,33 +59,18 @@ describe('glucobridge read --provider nightscout', function () {
     });
 
     it('reads an hour over API v3 with the token, and a site with two uploaders with the API secret', async () => {
-      const v3 = await glucobridge(
-        [
-          'read',
-          '--provider',
-          'nightscout',
-          '--server',
-          server('mia'),
-          '--api',
-          'v3',
-          '--minutes',
-          '60',
-          '--json',
-        ],
-        { GLUCOBRIDGE_NIGHTSCOUT_TOKEN: token('mia') },
-      );
+      const v3 = await glucobridge(readSite('mia', '--api', 'v3', '--minutes', '60', '--json'), {
+        GLUCOBRIDGE_NIGHTSCOUT_TOKEN: readToken('mia'),
+      });
       expect(v3.stderr).to.equal('');
       const times = (JSON.parse(v3.stdout) as JsonReading[]).map((r) => Date.parse(r.time));
       expect(times.length).to.be.within(59, 61);
       expect(times.slice(1).map((t, i) => t - times[i]!)).to.satisfy((steps: number[]) =>
         steps.every((s) => s === 60_000),
       );
-      const two = await glucobridge(
-        ['read', '--provider', 'nightscout', '--server', server('noah'), '--minutes', '60'],
-        {
-          GLUCOBRIDGE_NIGHTSCOUT_API_SECRET: site('noah').apiSecret,
-        },
-      );
+      const two = await glucobridge(readSite('noah', '--minutes', '60'), {
+        GLUCOBRIDGE_NIGHTSCOUT_API_SECRET: demoSite('noah').apiSecret,
+      });
       expect(two.code).to.equal(0);
       const rows = two.stdout.trimEnd().split('\n');
       expect(rows[0]).to.match(/^time \(UTC\)\s+glucose\s+trend\s+age$/);
@@ -108,7 +80,7 @@ describe('glucobridge read --provider nightscout', function () {
 
     it('fails with status 2 and AUTH_INVALID for a wrong token, without printing it', async () => {
       const wrong = 'glucobridge-abcdefabcdef0123';
-      const run = await glucobridge(['read', '--provider', 'nightscout', '--server', server('mia')], {
+      const run = await glucobridge(readSite('mia'), {
         GLUCOBRIDGE_NIGHTSCOUT_TOKEN: wrong,
       });
       expect(run.code).to.equal(2);
@@ -123,7 +95,7 @@ describe('glucobridge read --provider nightscout', function () {
   });
 
   it('reads a site that is readable without a secret', async () => {
-    const run = await runCli(['read', '--provider', 'nightscout', '--server', server('leo'), '--json'], {});
+    const run = await runCli(readSite('leo', '--json'), {});
     expect(run.stderr).to.equal('');
     expect((JSON.parse(run.stdout) as JsonReading[])[0]?.provider).to.equal('nightscout');
   });
@@ -136,31 +108,15 @@ describe('glucobridge read --provider nightscout', function () {
   });
 
   it('takes secrets from the environment only, and wants a server', async () => {
-    const argvToken = await runCli([
-      'read',
-      '--provider',
-      'nightscout',
-      '--server',
-      server('mia'),
-      '--token',
-      token('mia'),
-    ]);
+    const argvToken = await runCli(readSite('mia', '--token', readToken('mia')));
     expect(argvToken.code).to.equal(2);
     expect(argvToken.stderr.split('\n')[0]).to.equal('glucobridge read: unknown option --token');
     const noServer = await runCli(['read', '--provider', 'nightscout'], {
-      GLUCOBRIDGE_NIGHTSCOUT_TOKEN: token('mia'),
+      GLUCOBRIDGE_NIGHTSCOUT_TOKEN: readToken('mia'),
     });
     expect(noServer.code).to.equal(2);
     expect(noServer.stderr).to.contain('--server is required for nightscout');
-    const badApi = await runCli([
-      'read',
-      '--provider',
-      'nightscout',
-      '--server',
-      server('mia'),
-      '--api',
-      'v2',
-    ]);
+    const badApi = await runCli(readSite('mia', '--api', 'v2'));
     expect(badApi.stderr).to.contain('--api must be v1 or v3');
   });
 

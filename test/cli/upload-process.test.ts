@@ -1,7 +1,5 @@
 // Issue 11: the built `glucobridge upload` as a process, run twice with the same readings, as a cron
 // job or a user would. The second run must post nothing and say how many it skipped.
-import { childEnv } from '../net';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,33 +7,17 @@ import { expect } from 'chai';
 import { DEXCOM_DEMO_ACCOUNTS, DexcomSimulator } from '../../src/simulator/dexcom';
 import { Simulator } from '../../src/simulator/server';
 import { tracePoint } from '../../src/simulator/trace';
+import { childEnv } from '../net';
+import { ROOT, runProcess, type ProcessRun } from '../process';
 
-const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'bridge', 'cli.js');
 const ACCOUNT = DEXCOM_DEMO_ACCOUNTS[0]!;
 const MINUTE = 60_000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], stdin: string, cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd,
-      env: childEnv({ GLUCOBRIDGE_USERNAME: ACCOUNT.username, GLUCOBRIDGE_PASSWORD: ACCOUNT.password }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+/** The built `glucobridge <args>` in `cwd`, with the account's login in its environment. */
+function run(args: string[], stdin: string, cwd: string): Promise<ProcessRun> {
+  const env = childEnv({ GLUCOBRIDGE_USERNAME: ACCOUNT.username, GLUCOBRIDGE_PASSWORD: ACCOUNT.password });
+  return runProcess([CLI, ...args], { cwd, env, stdin });
 }
 
 /** An hour of a 1-minute sensor (LibreLinkUp's pace), as `glucobridge read --json` prints readings. */
