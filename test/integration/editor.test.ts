@@ -1,128 +1,51 @@
 // The Node-RED editor in a real browser (Debian's chromium driven by playwright-core) against a
 // Node-RED started here with our package linked into a fresh user directory, and the simulated clouds.
 import { expect } from 'chai';
-import { freePort } from '../net';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-  readdirSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator/dexcom';
 import { createDemoSimulator, type Simulator } from '../../src/simulator/index';
 import { LIBRE_DEMO_ACCOUNTS } from '../../src/simulator/librelinkup';
 import type { NightscoutSimulator } from '../../src/simulator/nightscout';
 import { VITADOCK_DEMO, type VitaDockSimulator } from '../../src/simulator/vitadock';
 import { readToken, uploadToken } from '../providers/nightscout/helpers';
+import {
+  credentials,
+  deploy,
+  ensureBuilt,
+  example,
+  expectChromium,
+  nodeRedUserDir,
+  onSimulatedDexcom,
+  openChromium,
+  picture,
+  startNodeRed,
+  type NodeRed,
+} from './harness';
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, 'test', 'artifacts');
-/** `UPDATE_DOCS_SCREENSHOTS=1` writes the README's picture of the example flow; otherwise test/artifacts. */
-const SHOTS = process.env.UPDATE_DOCS_SCREENSHOTS ? join(ROOT, 'docs') : ARTIFACTS;
 const DEXCOM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
-
-/** Newest modification time under a directory (to tell whether dist is older than the sources). */
-function newest(dir: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-/** Builds dist unless it is newer than nodes/ and src/ (npm test has just built it). */
-async function ensureBuilt(): Promise<void> {
-  const built = join(ROOT, 'dist', 'nodes', 'cgm-account.js');
-  const fresh =
-    existsSync(built) &&
-    statSync(built).mtimeMs > Math.max(newest(join(ROOT, 'nodes')), newest(join(ROOT, 'src')));
-  if (!fresh)
-    await run(process.execPath, [join(ROOT, 'scripts', 'build.js')], { cwd: ROOT, maxBuffer: 20_000_000 });
-}
 
 describe('the Node-RED editor in chromium', function () {
   this.timeout(120_000);
   let work: string;
   let sim: Simulator;
-  let nodeRed: ChildProcess | undefined;
+  let nodeRed: NodeRed | undefined;
   let browser: BrowserContext | undefined;
   let page: Page;
   let editorUrl: string;
-  let output = '';
 
   before(async () => {
-    // CI installs chromium; without it this suite must fail, never pass silently.
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).to.equal(true);
-    await ensureBuilt();
+    expectChromium();
+    await ensureBuilt('dist/nodes/cgm-account.js', ['nodes', 'src']);
     sim = createDemoSimulator();
     await sim.listen();
 
     work = mkdtempSync(join(tmpdir(), 'glucobridge-editor-'));
-    const userDir = join(work, 'user');
-    mkdirSync(join(userDir, 'node_modules', '@glucobridge'), { recursive: true });
-    // What `npm install <path>` does for a local module: a link Node-RED follows.
-    symlinkSync(ROOT, join(userDir, 'node_modules', '@glucobridge', 'homebridge-glucobridge'), 'dir');
-    const settings = {
-      flowFile: 'flows.json',
-      credentialSecret: 'editor-test',
-      // No consent or tour pop-ups over the workspace, and no calls home.
-      telemetry: { enabled: false },
-      diagnostics: { enabled: false },
-      editorTheme: { tours: false, projects: { enabled: false } },
-      logging: { console: { level: 'warn' } },
-    };
-    writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
-    const port = await freePort();
-    editorUrl = `http://127.0.0.1:${port}/`;
-    nodeRed = spawn(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'node-red', 'red.js'), '-u', userDir, '-p', String(port)],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    nodeRed.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    nodeRed.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    for (let i = 0; ; i += 1) {
-      if (nodeRed.exitCode !== null) throw new Error(`Node-RED exited:\n${output}`);
-      const ready = await fetch(`${editorUrl}settings`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (i > 150) throw new Error(`Node-RED did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-
-    // playwright passes the fresh profile as --user-data-dir itself.
-    browser = await chromium.launchPersistentContext(join(work, 'chromium'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    nodeRed = await startNodeRed(nodeRedUserDir(work, 'editor-test'));
+    editorUrl = nodeRed.url;
+    ({ context: browser, page } = await openChromium(join(work, 'chromium'), { width: 1400, height: 900 }));
     await page.goto(editorUrl);
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="cgm-read-glucose"]', {
       timeout: 30_000,
@@ -131,7 +54,7 @@ describe('the Node-RED editor in chromium', function () {
 
   after(async () => {
     await browser?.close();
-    if (nodeRed && nodeRed.exitCode === null) nodeRed.kill('SIGTERM');
+    await nodeRed?.stop();
     await sim?.close();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -272,8 +195,7 @@ describe('the Node-RED editor in chromium', function () {
       undefined,
       { timeout: 10_000 },
     );
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, 'node-red-editor-flow.png') });
+    await page.screenshot({ path: picture('node-red-editor-flow.png', { forDocs: false }) });
 
     // What the editor gets for the account's credentials: a flag, never the password itself.
     const id = await page.evaluate(() => {
@@ -287,10 +209,7 @@ describe('the Node-RED editor in chromium', function () {
       });
       return found;
     });
-    const creds = (await (await fetch(`${editorUrl}credentials/cgm-account/${id}`)).json()) as Record<
-      string,
-      unknown
-    >;
+    const creds = await credentials(editorUrl, 'cgm-account', id);
     expect(creds.has_password).to.equal(true);
     expect(JSON.stringify(creds)).to.not.include(DEXCOM.password);
     expect(await page.content()).to.not.include(DEXCOM.password);
@@ -319,48 +238,28 @@ describe('the Node-RED editor in chromium', function () {
   });
 
   it('the "Lamp colour by glucose" example, deployed against the simulator, shows its status', async () => {
-    const example = JSON.parse(
-      readFileSync(join(ROOT, 'examples', 'Lamp colour by glucose.json'), 'utf8'),
-    ) as Record<string, unknown>[];
-    const flows = example.map((n) =>
-      n.type === 'cgm-account'
-        ? {
-            ...n,
-            server: `${sim.urlFor('dexcom')}/ous`,
-            credentials: { username: DEXCOM.username, password: DEXCOM.password },
-          }
-        : n,
-    );
-    const deployed = await fetch(`${editorUrl}flows`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-      body: JSON.stringify(flows),
-    });
-    expect(deployed.status).to.equal(204);
+    const lamp = example('Lamp colour by glucose');
+    expect(await deploy(editorUrl, onSimulatedDexcom(lamp, sim, DEXCOM))).to.equal(204);
     await page.reload();
     const status = page.locator('.red-ui-flow-node-status-label', { hasText: 'mg/dL' });
     await status.first().waitFor({ timeout: 30_000 });
     expect(await status.first().textContent()).to.match(/^\d+ mg\/dL [⇈↑↗→↘↓⇊?-]$/);
     // Every node of the example is on the workspace and wired.
     expect(await page.locator('.red-ui-flow-node-group').count()).to.equal(
-      example.filter((n) => !['tab', 'cgm-account'].includes(String(n.type))).length,
+      lamp.filter((n) => !['tab', 'cgm-account'].includes(String(n.type))).length,
     );
     expect(await page.locator('.red-ui-flow-link-line, .red-ui-flow-link-path').count()).to.be.greaterThan(3);
     // The info sidebar beside it shows the example's own description.
     await page.evaluate(() =>
       (globalThis as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show('info'),
     );
-    mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: join(SHOTS, 'node-red-flow.png') });
+    await page.screenshot({ path: picture('node-red-flow.png') });
   });
 
   it('the "Relay to Nightscout" example uploads, shows when, and keeps the site\'s secrets in the runtime', async () => {
     const nightscout = sim.providers.find((p) => p.provider === 'nightscout') as NightscoutSimulator;
     const libre = LIBRE_DEMO_ACCOUNTS[0]!;
-    const example = JSON.parse(
-      readFileSync(join(ROOT, 'examples', 'Relay to Nightscout.json'), 'utf8'),
-    ) as Record<string, unknown>[];
-    const flows = example.map((n) => {
+    const flows = example('Relay to Nightscout').map((n) => {
       if (n.type === 'cgm-nightscout')
         return {
           ...n,
@@ -376,22 +275,14 @@ describe('the Node-RED editor in chromium', function () {
         return { ...n, server: `${sim.urlFor('nightscout')}/mia`, credentials: { token: readToken('mia') } };
       return n;
     });
-    const deployed = await fetch(`${editorUrl}flows`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-      body: JSON.stringify(flows),
-    });
-    expect(deployed.status).to.equal(204);
+    expect(await deploy(editorUrl, flows)).to.equal(204);
     await page.reload();
     const uploaded = page.locator('.red-ui-flow-node-status-label', { hasText: '↑' });
     await uploaded.first().waitFor({ timeout: 30_000 });
     expect(await uploaded.first().textContent()).to.match(/^↑ \d\d:\d\d$/);
     expect(nightscout.uploads('relay')).to.have.length(1);
     await page.locator('.red-ui-flow-node-status-label', { hasText: 'mmol/L' }).first().waitFor();
-    const creds = (await (await fetch(`${editorUrl}credentials/cgm-nightscout/n1`)).json()) as Record<
-      string,
-      unknown
-    >;
+    const creds = await credentials(editorUrl, 'cgm-nightscout', 'n1');
     expect(creds).to.include({ has_token: true });
     expect(JSON.stringify(creds)).not.to.include(uploadToken('relay'));
   });

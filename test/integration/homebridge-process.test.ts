@@ -1,11 +1,9 @@
 // A real Homebridge process loads the built package, follows the simulated clouds and answers HAP
 // requests; it survives the simulator's faults, and a restart restores the accessories and sessions.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   cpSync,
   existsSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -16,6 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { freePort } from '../net';
+import { startProcess, type Started } from '../process';
+import { until } from '../until';
+import { ensureBuilt, ROOT } from './harness';
 import { STATE_FILE } from '../../homebridge/settings';
 import { compressedClock } from '../../src/simulator/clock';
 import { DexcomSimulator, type DexcomSimAccount } from '../../src/simulator/dexcom';
@@ -23,7 +24,6 @@ import { LIBRE_DEMO_ACCOUNTS, LibreLinkUpSimulator } from '../../src/simulator/l
 import { Simulator } from '../../src/simulator/server';
 import { dexcomLimit } from '../../src/model/reading';
 
-const ROOT = join(__dirname, '..', '..');
 const MINUTE = 60_000;
 const STEP = 5 * MINUTE;
 const LAG = 20_000;
@@ -72,26 +72,6 @@ interface Seen {
   fault: unknown;
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function builtAt(): number {
-  try {
-    return statSync(join(ROOT, 'dist', 'homebridge', 'index.js')).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * An account whose scripted trace stays in a band, whatever the hour the test runs at: the value steps
  * through the band every 5 minutes (so readings change), and `39` is the sensor's LOW.
@@ -125,8 +105,10 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
   /** The simulator of the running test. */
   const cloud = (): Simulator => sim!;
   let storage = '';
-  let child: ChildProcess | undefined;
-  let output = '';
+  /** The Homebridge processes of the running test, one a start; `child` is the running one. */
+  let runs: Started[] = [];
+  let child: Started | undefined;
+  const output = () => runs.map((run) => run.output()).join('');
   let hapPort = 0;
   let pluginDir = '';
   let simStart = 0;
@@ -134,17 +116,9 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
   let high: DexcomSimAccount;
   let middle: DexcomSimAccount;
 
-  before(function () {
+  before(async function () {
     this.timeout(240_000);
-    const sources = Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'homebridge')));
-    if (builtAt() < sources) {
-      const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.js')], {
-        cwd: ROOT,
-        encoding: 'utf8',
-      });
-      // Type errors elsewhere in the tree still emit JavaScript; what matters is a fresh plugin build.
-      if (builtAt() < sources) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
-    }
+    await ensureBuilt('dist/homebridge/index.js', ['src', 'homebridge']);
     // Homebridge loads a snapshot of the package, so a rebuild of dist/ meanwhile cannot pull it away.
     pluginDir = mkdtempSync(join(tmpdir(), 'glucobridge-plugin-'));
     cpSync(join(ROOT, 'dist'), join(pluginDir, 'dist'), { recursive: true });
@@ -216,6 +190,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
 
   afterEach(async () => {
     await stop();
+    runs = [];
     await sim?.close();
     sim = undefined;
     if (storage) rmSync(storage, { recursive: true, force: true });
@@ -224,19 +199,14 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
   function start(): void {
     const bin = join(ROOT, 'node_modules', 'homebridge', 'bin', 'homebridge');
     const args = [bin, '-D', '-I', '-Q', '-U', storage, '-P', pluginDir, '--strict-plugin-resolution'];
-    child = spawn(process.execPath, args, { cwd: storage, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child = startProcess(args, { cwd: storage });
+    runs.push(child);
   }
 
   async function stop(): Promise<void> {
     const running = child;
     child = undefined;
-    if (!running || running.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill('SIGTERM');
-    const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-    if (!killed) running.kill('SIGKILL');
+    await running?.stop();
   }
 
   async function hap<T>(path: string): Promise<T | undefined> {
@@ -297,16 +267,21 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
   }
 
   /** Polls HAP until `ready` holds for what it shows, or fails after `ms` with the log. */
-  async function until(ready: (seen: Map<string, Seen>) => boolean, ms: number): Promise<Map<string, Seen>> {
-    const deadline = Date.now() + ms;
+  async function untilHap(
+    ready: (seen: Map<string, Seen>) => boolean,
+    ms: number,
+  ): Promise<Map<string, Seen>> {
     let last: Map<string, Seen> | undefined;
-    while (Date.now() < deadline) {
-      expect(child?.exitCode ?? null, `homebridge exited:\n${output}`).to.equal(null);
-      last = await people();
-      if (last && ready(last)) return last;
-      await sleep(250);
-    }
-    throw new Error(`HAP never showed the expected state:\n${JSON.stringify([...(last ?? [])])}\n${output}`);
+    return until(
+      () => `HAP to show the expected state:\n${JSON.stringify([...(last ?? [])])}\n${output()}`,
+      async () => {
+        expect(child?.child.exitCode ?? null, `homebridge exited:\n${output()}`).to.equal(null);
+        last = await people();
+        return last && ready(last) ? last : undefined;
+      },
+      ms,
+      250,
+    );
   }
 
   /** The trace values this person's light sensor may show between two simulated instants. */
@@ -350,7 +325,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
     });
 
     start();
-    const first = await until((seen) => {
+    const first = await untilHap((seen) => {
       const [lia, hugo, mina] = ['Lia', 'Hugo', 'Mina'].map((name) => seen.get(name));
       return typeof lia?.lux === 'number' && typeof hugo?.lux === 'number' && mina !== undefined;
     }, 30_000);
@@ -371,7 +346,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
     expect(mina.luxStatus).to.equal(-70402);
 
     // Every LibreLinkUp patient the account follows is an accessory of its own.
-    await until(
+    await untilHap(
       (seen) => ['Mia Sample', 'Leo Sample'].every((n) => typeof seen.get(n)?.lux === 'number'),
       15_000,
     );
@@ -383,7 +358,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
     cloud().faults.clear();
     const restartedAt = cloud().clock.now();
     start();
-    const second = await until((seen) => typeof seen.get('Mina')?.lux === 'number', 30_000);
+    const second = await untilHap((seen) => typeof seen.get('Mina')?.lux === 'number', 30_000);
     const afterRestart = cloud().clock.now();
     for (const name of ['Lia', 'Hugo', 'Mina']) {
       expect(second.get(name)!.aid, name).to.equal(first.get(name)!.aid);
@@ -395,7 +370,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
     expect(cloud().requests('LoginPublisherAccountById')).to.have.length(logins);
 
     // HAP found nothing to complain about in what the plugin set (ranges, names, characteristics).
-    expect(output).not.to.match(/generated a warning|illegal value|not in required or optional/i);
+    expect(output()).not.to.match(/generated a warning|illegal value|not in required or optional/i);
     // Nothing secret reached the log, even at debug level.
     const sessions = readFileSync(join(storage, STATE_FILE), 'utf8');
     const sessionIds = [...sessions.matchAll(/"sessionId":\s*"([^"]+)"/g)].map((m) => m[1]!);
@@ -403,7 +378,7 @@ describe('Homebridge process (real homebridge, HAP over loopback)', function () 
     for (const secret of [low, high, middle]
       .flatMap((a) => [a.password, a.username])
       .concat(FAMILY.email, FAMILY.password, ...sessionIds)) {
-      expect(output).not.to.include(secret);
+      expect(output()).not.to.include(secret);
     }
   });
 });

@@ -2,7 +2,6 @@
 // chromium: a config.json with three accounts must show three account cards with their values, and
 // Save must keep the three accounts as they were, adding no field to them.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -16,14 +15,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { freePort } from '../net';
+import type { Started } from '../process';
+import { poll, until } from '../until';
+import { expectChromium, openChromium, picture, ROOT, startServer } from './harness';
 
-const ROOT = join(__dirname, '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
 const UI = join(ROOT, 'node_modules', 'homebridge-config-ui-x', 'dist', 'bin', 'standalone.js');
-/** `UPDATE_DOCS_SCREENSHOTS=1` writes the README's picture; otherwise it goes to test/artifacts. */
-const SHOTS = process.env.UPDATE_DOCS_SCREENSHOTS ? join(ROOT, 'docs') : join(ROOT, 'test', 'artifacts');
 const USER = { username: 'tester', password: 'glucobridge-ui-test' };
 
 const ACCOUNTS = [
@@ -51,6 +49,9 @@ const ACCOUNTS = [
     accountId: '11111111-2222-3333-4444-555555555555',
   },
 ];
+
+/** The plugin's block of config.json, as the UI saved it. */
+type PluginBlock = Record<string, unknown> & { accounts: Record<string, unknown>[] };
 
 /** What the UI's own auth service stores: pbkdf2-sha512, 1000 rounds, 64 bytes, hex, with a hex salt. */
 function authFile(): string {
@@ -104,15 +105,14 @@ describe('the Homebridge UI settings form in chromium', function () {
   this.timeout(90_000);
   let work: string;
   let storage: string;
-  let ui: ChildProcess | undefined;
-  let browser: Browser | undefined;
+  let ui: Started | undefined;
+  let browser: BrowserContext | undefined;
   let page: Page;
   let base: string;
-  let output = '';
   let original: Record<string, unknown>;
 
   before(async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).to.equal(true);
+    expectChromium();
     expect(existsSync(UI), 'homebridge-config-ui-x is missing: npm ci').to.equal(true);
     work = mkdtempSync(join(tmpdir(), 'glucobridge-hb-ui-'));
     storage = join(work, 'storage');
@@ -136,42 +136,22 @@ describe('the Homebridge UI settings form in chromium', function () {
     writeFileSync(join(storage, 'config.json'), JSON.stringify(config, null, 4));
     writeFileSync(join(storage, 'auth.json'), authFile());
 
-    ui = spawn(process.execPath, [UI, '-U', storage, '-P', plugins], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        // The same guard as every mocha run: the UI's update and plugin look-ups never leave loopback.
-        NODE_OPTIONS: `--require ${require.resolve('tsx/cjs')} --require ${join(__dirname, '..', 'setup.ts')}`,
-        SCARF_ANALYTICS: 'false',
+    ui = await startServer(
+      'the Homebridge UI',
+      [UI, '-U', storage, '-P', plugins],
+      `${base}/api/auth/settings`,
+      {
+        env: {
+          ...process.env,
+          // The same guard as every mocha run: the UI's update and plugin look-ups never leave loopback.
+          NODE_OPTIONS: `--require ${require.resolve('tsx/cjs')} --require ${join(__dirname, '..', 'setup.ts')}`,
+          SCARF_ANALYTICS: 'false',
+        },
+        tries: 200,
+        every: 150,
       },
-    });
-    ui.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    ui.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    for (let i = 0; ; i += 1) {
-      if (ui.exitCode !== null) throw new Error(`the Homebridge UI exited:\n${output}`);
-      const ready = await fetch(`${base}/api/auth/settings`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (i > 200) throw new Error(`the Homebridge UI did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    );
+    ({ context: browser, page } = await openChromium(join(work, 'chromium'), { width: 1100, height: 900 }));
     await page.goto(`${base}/login`);
     await page.fill('#form-username', USER.username);
     await page.fill('#form-pass', USER.password);
@@ -181,7 +161,7 @@ describe('the Homebridge UI settings form in chromium', function () {
 
   after(async () => {
     await browser?.close();
-    if (ui && ui.exitCode === null) ui.kill('SIGTERM');
+    await ui?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -197,11 +177,37 @@ describe('the Homebridge UI settings form in chromium', function () {
     return modal;
   }
 
-  it('shows one card per account with its cloud, name, region and login', async () => {
-    const modal = await openSettings();
-    const cards = modal
+  /** The account cards of the settings form. */
+  const accountCards = (modal: Locator): Locator =>
+    modal
       .locator('.schema-form-array .list-group-item')
       .filter({ has: page.locator('select[name="provider"]') });
+
+  /** Clicks Save and reads the GlucoBridge block of config.json once the UI has written the file anew. */
+  async function save(modal: Locator): Promise<PluginBlock> {
+    const file = join(storage, 'config.json');
+    const before = statSync(file).mtimeMs;
+    await modal.locator('.modal-footer button', { hasText: /save/i }).click();
+    // The UI writes config.json in place: wait for a new, complete file.
+    return until(
+      'Save to write config.json',
+      () => {
+        if (statSync(file).mtimeMs === before) return undefined;
+        try {
+          const config = JSON.parse(readFileSync(file, 'utf8')) as { platforms: Record<string, unknown>[] };
+          return config.platforms.find((p) => p.platform === 'GlucoBridge') as PluginBlock | undefined;
+        } catch {
+          return undefined; // half written
+        }
+      },
+      10_000,
+      100,
+    );
+  }
+
+  it('shows one card per account with its cloud, name, region and login', async () => {
+    const modal = await openSettings();
+    const cards = accountCards(modal);
     expect(await cards.count()).to.equal(3);
     const seen = [];
     for (let i = 0; i < 3; i += 1) seen.push(await readCard(cards.nth(i)));
@@ -236,34 +242,18 @@ describe('the Homebridge UI settings form in chromium', function () {
     expect(await terms.count()).to.equal(1);
     expect(await terms.isChecked()).to.equal(false);
 
-    mkdirSync(SHOTS, { recursive: true });
     // Tall enough for the whole form, so the picture holds the three cards of the Accounts section.
     await page.setViewportSize({ width: 1000, height: 4200 });
     const accounts = modal
       .locator('fieldset')
       .filter({ has: page.locator('.schema-form-array') })
       .last();
-    await accounts.screenshot({ path: join(SHOTS, 'homebridge-settings.png') });
+    await accounts.screenshot({ path: picture('homebridge-settings.png') });
   });
 
   it('keeps the three accounts on Save, adding no field that is not on their card', async () => {
     const modal = await openSettings();
-    const file = join(storage, 'config.json');
-    const before = statSync(file).mtimeMs;
-    await modal.locator('.modal-footer button', { hasText: /save/i }).click();
-    // The UI writes config.json in place: wait for a new, complete file.
-    let saved: { platforms: Record<string, unknown>[] } | undefined;
-    for (let i = 0; saved === undefined; i += 1) {
-      if (i > 100) throw new Error('Save did not write config.json');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      if (statSync(file).mtimeMs === before) continue;
-      try {
-        saved = JSON.parse(readFileSync(file, 'utf8')) as { platforms: Record<string, unknown>[] };
-      } catch {
-        // half written
-      }
-    }
-    const block = saved.platforms.find((p) => p.platform === 'GlucoBridge')!;
+    const block = await save(modal);
     // The only fields the form adds are the LibreLinkUp card's own unticked checkboxes; the Dexcom accounts,
     // which have no such fields, stay exactly as written (the UI used to add `acceptTerms` to every account).
     expect(block.accounts).to.deep.equal([
@@ -284,31 +274,14 @@ describe('the Homebridge UI settings form in chromium', function () {
 
   it('offers the upload to Nightscout on a Dexcom card: its secrets appear once a site is typed, and Save keeps them', async () => {
     const modal = await openSettings();
-    const emma = modal
-      .locator('.schema-form-array .list-group-item')
-      .filter({ has: page.locator('select[name="provider"]') })
-      .first();
+    const emma = accountCards(modal).first();
     const secrets = () => emma.locator('input[type="password"]').count();
     const before = await secrets();
     await emma.locator('input[placeholder="https://mia.example.org"]').fill('https://emma.example.org');
-    for (let i = 0; i < 50 && (await secrets()) === before; i += 1) await page.waitForTimeout(50);
+    await poll(async () => (await secrets()) !== before, 2_500, 50);
     expect(await secrets()).to.equal(before + 2);
     await emma.locator('input[type="password"]').nth(before).fill('uploader-emma-0001');
-    const file = join(storage, 'config.json');
-    const saved = statSync(file).mtimeMs;
-    await modal.locator('.modal-footer button', { hasText: /save/i }).click();
-    let block: { accounts: Record<string, unknown>[] } | undefined;
-    for (let i = 0; block === undefined; i += 1) {
-      if (i > 100) throw new Error('Save did not write config.json');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      if (statSync(file).mtimeMs === saved) continue;
-      try {
-        const config = JSON.parse(readFileSync(file, 'utf8')) as { platforms: Record<string, unknown>[] };
-        block = config.platforms.find((p) => p.platform === 'GlucoBridge') as typeof block;
-      } catch {
-        // half written
-      }
-    }
+    const block = await save(modal);
     expect(block.accounts[0]).to.deep.equal({
       ...ACCOUNTS[0],
       nightscout: { server: 'https://emma.example.org', token: 'uploader-emma-0001' },

@@ -4,15 +4,14 @@
 // the fresh directory first, so npm finds every one of them installed and asks no registry (an npm cache
 // that lacks one, as on a clean machine, does not matter).
 import { expect } from 'chai';
-import { freePort } from '../net';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { ROOT, startNodeRed, type NodeRed } from './harness';
 
 const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
 const TYPES = [
   'cgm-account',
   'cgm-login',
@@ -47,32 +46,17 @@ async function copyRuntimeDependencies(target: string): Promise<number> {
   return top.length;
 }
 
-/** GET /nodes until Node-RED answers (it needs a few seconds to start). */
-async function nodeSets(port: number, child: ChildProcess, log: () => string): Promise<NodeSet[]> {
-  for (let i = 0; i < 150; i += 1) {
-    if (child.exitCode !== null) throw new Error(`Node-RED exited (${child.exitCode}):\n${log()}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { Accept: 'application/json' } });
-      if (res.ok) return (await res.json()) as NodeSet[];
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`Node-RED did not answer on ${port}:\n${log()}`);
-}
-
 describe('the packed package in a fresh Node-RED', function () {
   this.timeout(240_000);
   let work: string;
-  let child: ChildProcess | undefined;
+  let nodeRed: NodeRed | undefined;
 
   before(() => {
     work = mkdtempSync(join(tmpdir(), 'glucobridge-pack-'));
   });
 
-  after(() => {
-    if (child && child.exitCode === null) child.kill('SIGTERM');
+  after(async () => {
+    await nodeRed?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -108,29 +92,18 @@ describe('the packed package in a fresh Node-RED', function () {
     // Host packages must not come along with ours (Homebridge's verified check fails otherwise).
     expect(installed).to.not.include.members(['node-red', 'homebridge', 'hap-nodejs']);
 
-    const port = await freePort();
-    let output = '';
-    child = spawn(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'node-red', 'red.js'), '-u', userDir, '-p', String(port)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-
-    const sets = (await nodeSets(port, child, () => output)).filter((s) =>
-      s.module.startsWith('@glucobridge/'),
-    );
+    nodeRed = await startNodeRed(userDir);
+    const nodes = await fetch(`${nodeRed.url}nodes`, { headers: { Accept: 'application/json' } });
+    const sets = ((await nodes.json()) as NodeSet[]).filter((s) => s.module.startsWith('@glucobridge/'));
     expect(sets.flatMap((s) => s.types).sort()).to.deep.equal([...TYPES].sort());
     for (const set of sets) {
       expect(set.enabled, set.module).to.equal(true);
       expect(set.err, `${set.module}: ${set.err}`).to.equal(undefined);
     }
     // The examples ship with it and Node-RED offers them under Import > Examples.
-    const examples = await fetch(
-      `http://127.0.0.1:${port}/library/examples/flows/@glucobridge/homebridge-glucobridge`,
-      { headers: { Accept: 'application/json' } },
-    );
+    const examples = await fetch(`${nodeRed.url}library/examples/flows/@glucobridge/homebridge-glucobridge`, {
+      headers: { Accept: 'application/json' },
+    });
     expect(examples.status).to.equal(200);
     const listed = ((await examples.json()) as { fn: string }[]).map((e) => e.fn);
     expect(listed).to.include.members([

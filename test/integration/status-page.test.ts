@@ -1,22 +1,20 @@
 // The bridge's status page in a real browser (Debian's chromium driven by playwright-core): the demo's
 // people with the values MQTT carries, their charts, and an account with a wrong password.
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
 import { Bridge } from '../../src/bridge/runner';
 import { silentLogger } from '../../src/model/logger';
 import type { StatePayload } from '../../src/mqtt/state';
 import { createDemoSimulator, demoAccounts, DEXCOM_DEMO_ACCOUNTS, type Simulator } from '../../src/simulator';
+import { poll, until } from '../until';
+import { expectChromium, openChromium, picture } from './harness';
 
-const ROOT = join(__dirname, '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
-/** `UPDATE_DOCS_SCREENSHOTS=1` writes the README's picture; otherwise test/artifacts. */
-const SHOTS = process.env.UPDATE_DOCS_SCREENSHOTS ? join(ROOT, 'docs') : join(ROOT, 'test', 'artifacts');
 const ALEX = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'us')!;
 
 describe('the status page in chromium', function () {
@@ -31,8 +29,7 @@ describe('the status page in chromium', function () {
   const states = new Map<string, StatePayload>();
 
   before(async () => {
-    // CI installs chromium; without it this suite must fail, never pass silently.
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).to.equal(true);
+    expectChromium();
     sim = createDemoSimulator();
     await sim.listen();
     broker = await startEmbeddedBroker(0);
@@ -62,21 +59,7 @@ describe('the status page in chromium', function () {
       { logger: silentLogger, stateFile: join(work, 'state.json') },
     );
     await bridge.start();
-    browser = await chromium.launchPersistentContext(join(work, 'chromium'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1300, height: 1000 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    ({ context: browser, page } = await openChromium(join(work, 'chromium'), { width: 1300, height: 1000 }));
     await page.goto(bridge.statusUrl!);
   });
 
@@ -89,15 +72,6 @@ describe('the status page in chromium', function () {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  /** Polls the page (its own script is not TypeScript's to type) until `test` holds. */
-  async function until(test: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await test())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await page.waitForTimeout(200);
-    }
-  }
-
   /** The value a person's card shows now (undefined before their first reading). */
   async function shown(slug: string): Promise<number | undefined> {
     const value = await page.locator(`.person[data-slug="${slug}"] .value`).getAttribute('data-value');
@@ -109,9 +83,7 @@ describe('the status page in chromium', function () {
     for (const slug of people) {
       await page.waitForSelector(`.person[data-slug="${slug}"] .value[data-value]`, { timeout: 30_000 });
       // A newer reading may be on its way to one of them: the page follows within a second or two.
-      const deadline = Date.now() + 15_000;
-      while ((await shown(slug)) !== states.get(slug)?.value && Date.now() < deadline)
-        await page.waitForTimeout(250);
+      await poll(async () => (await shown(slug)) === states.get(slug)?.value, 15_000, 250);
       expect(await shown(slug), slug).to.equal(states.get(slug)?.value);
     }
     expect(states.get('mia_sample')!.unit).to.equal('mmol/L');
@@ -122,7 +94,7 @@ describe('the status page in chromium', function () {
   it('draws each continuous sensor’s day: Dexcom’s 24 h, LibreLinkUp’s 12 h, with the statistics', async () => {
     const points = async (slug: string) =>
       Number(await page.locator(`.person[data-slug="${slug}"] .chart`).getAttribute('data-points'));
-    await until(async () => (await points('sam')) > 250, 'Sam’s day on the chart');
+    await until('Sam’s day on the chart', async () => (await points('sam')) > 250, 20_000, 200);
     expect(await points('sam')).to.be.within(250, 300);
     expect(await points('mia_sample')).to.be.within(120, 160);
     expect(await page.locator('.person[data-slug="sam"] .chart canvas').count()).to.equal(1);
@@ -138,13 +110,17 @@ describe('the status page in chromium', function () {
   it('an account with a wrong password shows its problem and hint', async () => {
     const row = page.locator('#accounts tr[data-account="Wrong password"]');
     await row.waitFor();
-    await until(async () => ((await row.textContent()) ?? '').includes('AUTH_INVALID'), 'the problem');
+    await until(
+      'the problem',
+      async () => ((await row.textContent()) ?? '').includes('AUTH_INVALID'),
+      20_000,
+      200,
+    );
     expect(await row.textContent()).to.contain('AUTH_INVALID');
     expect(await row.locator('.hint').count()).to.be.above(0);
     const card = page.locator('.person', { hasText: 'Wrong password' });
     expect(await card.locator('.badge.problem').textContent()).to.equal('PROBLEM: AUTH_INVALID');
     expect(await page.content()).to.not.contain('not-the-password');
-    mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: join(SHOTS, 'status-page.png'), fullPage: true });
+    await page.screenshot({ path: picture('status-page.png'), fullPage: true });
   });
 });
