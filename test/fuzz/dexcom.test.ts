@@ -1,26 +1,21 @@
 // Fuzzing the Dexcom client with generated read answers over a loopback socket (issue 17).
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { HttpTransport } from '../../src/http/transport';
-import type { GlucoseReading } from '../../src/model/reading';
 import { DexcomClient } from '../../src/providers/dexcom/client';
 import { formatDexcomDateWithOffset } from '../../src/providers/dexcom/timestamp';
 import {
-  AnswerServer,
-  asList,
+  answerServer,
   bodyArb,
   check,
-  expectCgmError,
-  expectNoSecret,
-  expectPossible,
-  heapMiB,
+  expectReadingsOrCgmError,
+  fuzzClientOptions,
   instantArb,
   junkArb,
   lineLogger,
   mutated,
-  settle,
   statusArb,
   valueArb,
+  withinHeap,
   type Answer,
 } from './harness';
 
@@ -84,19 +79,12 @@ const answerArb: fc.Arbitrary<Answer> = fc.record({
 
 describe('fuzz: Dexcom read answers', function () {
   this.timeout(120_000);
-  let server: AnswerServer;
   let current: Answer = { status: 200, body: '[]' };
-  let url = '';
-
-  before(async () => {
-    server = new AnswerServer((_method, path) => {
-      if (path.endsWith('AuthenticatePublisherAccount')) return { status: 200, body: `"${ACCOUNT_ID}"` };
-      if (path.endsWith('LoginPublisherAccountById')) return { status: 200, body: `"${SESSION_ID}"` };
-      return current;
-    });
-    url = await server.listen();
+  const server = answerServer((_method, path) => {
+    if (path.endsWith('AuthenticatePublisherAccount')) return { status: 200, body: `"${ACCOUNT_ID}"` };
+    if (path.endsWith('LoginPublisherAccountById')) return { status: 200, body: `"${SESSION_ID}"` };
+    return current;
   });
-  after(() => server.close());
 
   it('3,000 generated answers: only CgmErrors, only possible readings, no hang, no secret, bounded memory', async () => {
     const logger = lineLogger();
@@ -104,39 +92,27 @@ describe('fuzz: Dexcom read answers', function () {
       {
         provider: 'dexcom',
         region: 'us',
-        server: url,
+        server: server.url,
         username: USERNAME,
         password: PASSWORD,
         takeOverReceiver: false,
       },
-      {
-        logger,
-        transport: new HttpTransport({ timeoutMs: 3_000, logger }),
-        retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
-      },
+      fuzzClientOptions(logger),
     );
     await client.login();
-    const heapBefore = heapMiB();
-    let readings = 0;
-    await check(fc.tuple(answerArb, fc.boolean()), 3_000, async ([answer, latest]) => {
-      current = answer;
-      logger.lines.length = 0;
-      const outcome = await settle<GlucoseReading | GlucoseReading[] | null>(
-        latest ? client.latest() : client.history({ minutes: 1440 }),
-      );
-      if (outcome.ok) {
-        const list = asList(outcome.value);
-        for (const reading of list) expectPossible(reading);
-        readings += list.length;
-      } else {
-        expectCgmError(outcome.error, SECRETS);
-      }
-      expectNoSecret(logger.lines.join('\n'), SECRETS);
+    const readings = await withinHeap('Dexcom fuzz', async () => {
+      let count = 0;
+      await check(fc.tuple(answerArb, fc.boolean()), 3_000, async ([answer, latest]) => {
+        current = answer;
+        count += await expectReadingsOrCgmError(
+          () => (latest ? client.latest() : client.history({ minutes: 1440 })),
+          SECRETS,
+          logger,
+        );
+      });
+      await client.close();
+      return count;
     });
-    await client.close();
-    const heapAfter = heapMiB();
-    console.log(`      Dexcom fuzz: ${readings} readings accepted; heap ${heapBefore} → ${heapAfter} MiB`);
     expect(readings, 'the generators must reach the good path too').to.be.above(1_000);
-    expect(heapAfter - heapBefore).to.be.below(64);
   });
 });

@@ -5,6 +5,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { expect } from 'chai';
 import fc from 'fast-check';
+import type { RetryPolicy } from '../../src/http/retry';
+import { HttpTransport } from '../../src/http/transport';
 import { CgmError } from '../../src/model/errors';
 import type { Logger } from '../../src/model/logger';
 import { EARLIEST_READING_MS, MAX_AHEAD_MS } from '../../src/model/plausible';
@@ -94,6 +96,55 @@ export function asList(value: GlucoseReading | GlucoseReading[] | null): Glucose
   return value ? [value] : [];
 }
 
+/**
+ * One generated case of a read: `call` must settle, with possible readings or a CgmError that says no
+ * secret, and `logger` (emptied first) must say none either. Resolves with the number of readings.
+ */
+export async function expectReadingsOrCgmError(
+  call: () => Promise<GlucoseReading | GlucoseReading[] | null>,
+  secrets: readonly string[],
+  logger: Logger & { lines: string[] },
+): Promise<number> {
+  logger.lines.length = 0;
+  const outcome = await settle(call());
+  let readings = 0;
+  if (outcome.ok) {
+    const list = asList(outcome.value);
+    for (const reading of list) expectPossible(reading);
+    readings = list.length;
+  } else {
+    expectCgmError(outcome.error, secrets);
+  }
+  expectNoSecret(logger.lines.join('\n'), secrets);
+  return readings;
+}
+
+/**
+ * Runs `body` (a property) and checks the heap grew less than 64 MiB over it, after full collections;
+ * logs `label` with the readings `body` counted and the heap figures. Resolves with the readings.
+ */
+export async function withinHeap(label: string, body: () => Promise<number>): Promise<number> {
+  const heapBefore = heapMiB();
+  const readings = await body();
+  const heapAfter = heapMiB();
+  console.log(`      ${label}: ${readings} readings; heap ${heapBefore} → ${heapAfter} MiB`);
+  expect(heapAfter - heapBefore).to.be.below(64);
+  return readings;
+}
+
+/** What a vendor client under fuzzing gets: the logger, a loopback transport, and quick retries. */
+export function fuzzClientOptions(logger: Logger): {
+  logger: Logger;
+  transport: HttpTransport;
+  retry: RetryPolicy;
+} {
+  return {
+    logger,
+    transport: new HttpTransport({ timeoutMs: 3_000, logger }),
+    retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+  };
+}
+
 /** A logger keeping its lines, to check none says a secret. */
 export function lineLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -115,6 +166,8 @@ export interface Answer {
  */
 export class AnswerServer {
   readonly counts = new Map<string, number>();
+  /** Its address once listening. */
+  url = '';
   private readonly server: Server;
 
   constructor(private readonly route: (method: string, path: string) => Answer) {
@@ -140,13 +193,22 @@ export class AnswerServer {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     const address = this.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    return `http://127.0.0.1:${port}`;
+    this.url = `http://127.0.0.1:${port}`;
+    return this.url;
   }
 
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** An AnswerServer for the enclosing `describe`: listening before its tests, closed after them. */
+export function answerServer(route: (method: string, path: string) => Answer): AnswerServer {
+  const server = new AnswerServer(route);
+  before(() => server.listen());
+  after(() => server.close());
+  return server;
 }
 
 let gcFunction: (() => void) | undefined;

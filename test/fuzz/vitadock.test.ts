@@ -1,18 +1,14 @@
 // Fuzzing the VitaDock client with generated module pages over a loopback socket (issue 17).
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { HttpTransport } from '../../src/http/transport';
-import type { GlucoseReading } from '../../src/model/reading';
 import { VitaDockClient } from '../../src/providers/vitadock/client';
 import {
-  AnswerServer,
-  asList,
+  answerServer,
   bodyArb,
   check,
   expectCgmError,
-  expectNoSecret,
-  expectPossible,
-  heapMiB,
+  expectReadingsOrCgmError,
+  fuzzClientOptions,
   instantArb,
   junkArb,
   lineLogger,
@@ -20,6 +16,7 @@ import {
   settle,
   statusArb,
   valueArb,
+  withinHeap,
   type Answer,
 } from './harness';
 
@@ -67,60 +64,42 @@ const pageArb = (record: fc.Arbitrary<unknown>): fc.Arbitrary<Answer> =>
 
 describe('fuzz: VitaDock module answers', function () {
   this.timeout(120_000);
-  let server: AnswerServer;
-  let url = '';
   let page: Answer = { status: 200, body: '[]' };
-
-  before(async () => {
-    server = new AnswerServer(() => page);
-    url = await server.listen();
-  });
-  after(() => server.close());
+  const server = answerServer(() => page);
 
   function client(logger = lineLogger()): VitaDockClient {
     return new VitaDockClient(
       {
         provider: 'vitadock',
-        server: url,
+        server: server.url,
         consumerKey: CONSUMER_KEY,
         consumerSecret: CONSUMER_SECRET,
         accessToken: ACCESS_TOKEN,
         accessSecret: ACCESS_SECRET,
         module: 'glucodockglucoses',
       },
-      {
-        logger,
-        transport: new HttpTransport({ timeoutMs: 3_000, logger }),
-        retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
-      },
+      fuzzClientOptions(logger),
     );
   }
 
   it('1,500 glucose pages (history and latest): CgmErrors only, possible readings, no hang, no secret', async () => {
-    const heapBefore = heapMiB();
-    let readings = 0;
-    await check(fc.tuple(pageArb(glucoseArb), fc.boolean()), 1_500, async ([answer, latest]) => {
-      page = answer;
-      // A client per case: a 401 blocks a client for good (by design), which would end the fuzzing.
-      const logger = lineLogger();
-      const c = client(logger);
-      const outcome = await settle<GlucoseReading | GlucoseReading[] | null>(
-        latest ? c.latest() : c.history({ minutes: 7 * 24 * 60 }),
-      );
-      if (outcome.ok) {
-        const list = asList(outcome.value);
-        for (const reading of list) expectPossible(reading);
-        readings += list.length;
-      } else {
-        expectCgmError(outcome.error, SECRETS);
-      }
-      expectNoSecret(logger.lines.join('\n'), SECRETS);
-      await c.close();
+    const readings = await withinHeap('VitaDock fuzz', async () => {
+      let count = 0;
+      await check(fc.tuple(pageArb(glucoseArb), fc.boolean()), 1_500, async ([answer, latest]) => {
+        page = answer;
+        // A client per case: a 401 blocks a client for good (by design), which would end the fuzzing.
+        const logger = lineLogger();
+        const c = client(logger);
+        count += await expectReadingsOrCgmError(
+          () => (latest ? c.latest() : c.history({ minutes: 7 * 24 * 60 })),
+          SECRETS,
+          logger,
+        );
+        await c.close();
+      });
+      return count;
     });
-    const heapAfter = heapMiB();
-    console.log(`      VitaDock fuzz: ${readings} readings; heap ${heapBefore} → ${heapAfter} MiB`);
     expect(readings, 'the good path is reached too').to.be.above(300);
-    expect(heapAfter - heapBefore).to.be.below(64);
   });
 
   it('500 blood pressure pages: CgmErrors only, no hang, no secret', async () => {
