@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DexcomConfig } from '../../../src/config';
 import { HttpTransport } from '../../../src/http/transport';
-import type { RetryPolicy } from '../../../src/http/retry';
 import { DexcomClient, type DexcomClientOptions } from '../../../src/providers/dexcom/client';
 import {
   DEXCOM_DEMO_ACCOUNTS,
@@ -12,10 +11,12 @@ import {
   type DexcomSimulatorOptions,
 } from '../../../src/simulator/dexcom';
 import { Simulator } from '../../../src/simulator/server';
+import { FAST_RETRY } from '../helpers';
+
+export { FAST_RETRY, rejection } from '../helpers';
 
 // Copies of ../shared/fixtures/dexcom, so the tests need nothing outside the repository.
 export const FIXTURES = join(__dirname, 'fixtures');
-export const FAST_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 5, maxDelayMs: 50 };
 
 export function fixture(name: string): string {
   return readFileSync(join(FIXTURES, name), 'utf8');
@@ -134,14 +135,4 @@ export async function fixtureServer(routes: Record<string, Route | Route[]>): Pr
 export function fromFixture(name: string): Route {
   const status = /\.(\d{3})\.json$/.exec(name)?.[1];
   return { status: status ? Number(status) : 200, body: fixture(name) };
-}
-
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-error: ${String(error)}`);
-  }
-  throw new Error('expected a rejection');
 }

@@ -3,17 +3,16 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { join } from 'node:path';
 import { libreLinkUpConfigSchema, type LibreLinkUpConfig } from '../../../src/config';
 import { HttpTransport } from '../../../src/http/transport';
-import type { Logger } from '../../../src/model/logger';
 import { LibreLinkUpClient, type LibreLinkUpOptions } from '../../../src/providers/librelinkup/client';
+import { FAST_RETRY, MemoryLogger } from '../helpers';
+
+export { FAST_RETRY, MemoryLogger } from '../helpers';
 
 export const FIXTURES = join(__dirname, 'fixtures');
 
 export function fixture(name: string): string {
   return readFileSync(join(FIXTURES, name), 'utf8');
 }
-
-/** Retries fast enough for a test, still exponential. */
-export const FAST_RETRY = { attempts: 3, baseDelayMs: 5, maxDelayMs: 50 };
 
 export function makeConfig(fields: Partial<LibreLinkUpConfig> & { server: string }): LibreLinkUpConfig {
   return libreLinkUpConfigSchema.parse({
@@ -22,23 +21,6 @@ export function makeConfig(fields: Partial<LibreLinkUpConfig> & { server: string
     password: 'demo-password-not-real',
     ...fields,
   });
-}
-
-/** A logger that keeps every line, to assert what was said (and that no secret was). */
-export class MemoryLogger implements Logger {
-  readonly lines: string[] = [];
-  debug(message: string): void {
-    this.lines.push(`debug ${message}`);
-  }
-  info(message: string): void {
-    this.lines.push(`info ${message}`);
-  }
-  warn(message: string): void {
-    this.lines.push(`warn ${message}`);
-  }
-  error(message: string): void {
-    this.lines.push(`error ${message}`);
-  }
 }
 
 export function makeClient(

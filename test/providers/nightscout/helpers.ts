@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nightscoutConfigSchema, type NightscoutConfig } from '../../../src/config';
 import { HttpTransport } from '../../../src/http/transport';
-import type { Logger } from '../../../src/model/logger';
 import { NightscoutClient, type NightscoutClientOptions } from '../../../src/providers/nightscout/client';
 import {
   NIGHTSCOUT_DEMO_SITES,
@@ -11,6 +10,9 @@ import {
 } from '../../../src/simulator/nightscout';
 import type { NightscoutSiteSpec } from '../../../src/simulator/nightscout-sites';
 import { Simulator } from '../../../src/simulator/server';
+import { FAST_RETRY, MemoryLogger } from '../helpers';
+
+export { FAST_RETRY, MemoryLogger, rejection } from '../helpers';
 
 export const FIXTURES = join(__dirname, 'fixtures');
 
@@ -21,9 +23,6 @@ export function fixture(name: string): string {
 export function fixtureJson(name: string): unknown {
   return JSON.parse(fixture(name)) as unknown;
 }
-
-/** Retries fast enough for a test, still exponential. */
-export const FAST_RETRY = { attempts: 3, baseDelayMs: 5, maxDelayMs: 50 };
 
 export function demoSite(name: string): NightscoutSiteSpec {
   const site = NIGHTSCOUT_DEMO_SITES.find((s) => s.site === name);
@@ -39,23 +38,6 @@ export function readToken(name: string): string {
 /** The token of a demo site that may upload. */
 export function uploadToken(name: string): string {
   return demoSite(name).tokens.find((t) => t.roles.includes('admin'))!.token;
-}
-
-/** A logger that keeps every line, to assert what was said (and that no secret was). */
-export class MemoryLogger implements Logger {
-  readonly lines: string[] = [];
-  debug(message: string): void {
-    this.lines.push(`debug ${message}`);
-  }
-  info(message: string): void {
-    this.lines.push(`info ${message}`);
-  }
-  warn(message: string): void {
-    this.lines.push(`warn ${message}`);
-  }
-  error(message: string): void {
-    this.lines.push(`error ${message}`);
-  }
 }
 
 export interface NightscoutRig {
@@ -98,17 +80,6 @@ export async function startNightscout(options: NightscoutSimulatorOptions = {}):
     },
     close: () => sim.close(),
   };
-}
-
-/** Rejection of a promise, for asserting on the error itself. */
-export async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error as Error & Record<string, unknown>;
-    throw new Error(`rejected with a non-error: ${String(error)}`);
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A fixture served as an answer, its status taken from the file name (`*.401.json` → 401). */
