@@ -1,23 +1,17 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
+import type { EmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
 import { Bridge } from '../../src/bridge/runner';
 import { HttpTransport } from '../../src/http/transport';
 import { silentLogger } from '../../src/model/logger';
-import {
-  createDemoSimulator,
-  DEXCOM_DEMO_ACCOUNTS,
-  LIBRE_DEMO_ACCOUNTS,
-  VITADOCK_DEMO,
-} from '../../src/simulator';
+import { DEXCOM_DEMO_ACCOUNTS, LIBRE_DEMO_ACCOUNTS, VITADOCK_DEMO } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator/server';
 import { runCli } from '../cli/helpers';
 import { CLI_FROM_SOURCES, ROOT, startProcess } from '../process';
 import { until } from '../until';
-import { watchBroker } from './helpers';
+import { useBridgeRig, watchBroker } from './helpers';
 
 const OUS = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
 const LIBRE = LIBRE_DEMO_ACCOUNTS[1]!; // one patient
@@ -31,16 +25,7 @@ describe('glucobridge bridge (end to end against the simulator)', function () {
   let broker: EmbeddedBroker;
   let dir: string;
 
-  beforeEach(async () => {
-    sim = createDemoSimulator();
-    await sim.listen();
-    broker = await startEmbeddedBroker(0);
-    dir = mkdtempSync(join(tmpdir(), 'gb-bridge-'));
-  });
-  afterEach(async () => {
-    await sim.close();
-    await broker.close();
-  });
+  useBridgeRig('gb-bridge-', (rig) => ({ sim, broker, dir } = rig));
 
   function config(accounts: unknown[]) {
     return parseBridgeConfig({ mqtt: { url: broker.url }, units: 'mmol', accounts }, {});

@@ -1,22 +1,16 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
+import type { EmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
 import { Bridge } from '../../src/bridge/runner';
 import type { GlucoseReading } from '../../src/model/reading';
 import { silentLogger, type Logger } from '../../src/model/logger';
-import {
-  createDemoSimulator,
-  DEXCOM_DEMO_ACCOUNTS,
-  LIBRE_DEMO_ACCOUNTS,
-  VITADOCK_DEMO,
-} from '../../src/simulator';
+import { DEXCOM_DEMO_ACCOUNTS, LIBRE_DEMO_ACCOUNTS, VITADOCK_DEMO } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator/server';
 import { CLI_FROM_SOURCES, ROOT, startProcess } from '../process';
 import { until } from '../until';
-import { watchBroker } from './helpers';
+import { useBridgeRig, watchBroker } from './helpers';
 
 const SAM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
 const SMITHS = LIBRE_DEMO_ACCOUNTS.find((a) => a.email.startsWith('smiths@'))!;
@@ -27,17 +21,7 @@ describe('the bridge over the account follower (issue cases, real broker)', func
   let broker: EmbeddedBroker;
   let dir: string;
 
-  beforeEach(async () => {
-    sim = createDemoSimulator();
-    await sim.listen();
-    broker = await startEmbeddedBroker(0);
-    dir = mkdtempSync(join(tmpdir(), 'gb-follow-'));
-  });
-  afterEach(async () => {
-    await sim.close();
-    await broker.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  useBridgeRig('gb-follow-', (rig) => ({ sim, broker, dir } = rig));
 
   const samAccount = (password: string) => ({
     name: 'Sam',

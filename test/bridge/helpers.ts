@@ -1,7 +1,44 @@
-// Shared parts of the bridge tests: a subscriber that remembers what the broker carried, and the
-// CONFIG error a configuration is refused with.
+// Shared parts of the bridge tests: the demo clouds, a broker and a directory for each test, a
+// subscriber that remembers what the broker carried, and the CONFIG error a configuration is refused with.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
 import { CgmError } from '../../src/model/errors';
+import { createDemoSimulator } from '../../src/simulator';
+import type { Simulator } from '../../src/simulator/server';
+
+export interface BridgeRig {
+  /** The demo simulator (every cloud), listening. */
+  sim: Simulator;
+  /** An embedded broker on a free port. */
+  broker: EmbeddedBroker;
+  /** A fresh directory (`prefix` + random) for state and configuration files. */
+  dir: string;
+}
+
+/**
+ * Before each test of the enclosing `describe`: the demo clouds, a broker and a directory, handed to
+ * `started`; after it, all three are gone (a broker a test closed itself included). Hooks registered
+ * before this call run before these.
+ */
+export function useBridgeRig(prefix: string, started: (rig: BridgeRig) => void): void {
+  let rig: BridgeRig | undefined;
+  beforeEach(async () => {
+    const sim = createDemoSimulator();
+    await sim.listen();
+    rig = { sim, broker: await startEmbeddedBroker(0), dir: mkdtempSync(join(tmpdir(), prefix)) };
+    started(rig);
+  });
+  afterEach(async () => {
+    if (!rig) return;
+    await rig.sim.close();
+    await rig.broker.close().catch(() => undefined);
+    rmSync(rig.dir, { recursive: true, force: true });
+    rig = undefined;
+  });
+}
 
 export interface BrokerWatch {
   client: MqttClient;

@@ -1,18 +1,17 @@
 // Nightscout through the stand-alone bridge: sites as sources (MQTT state and Home Assistant discovery
 // like the other clouds, on a real broker) and the `nightscout` block of an account as a destination.
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
+import type { EmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
 import { Bridge } from '../../src/bridge/runner';
 import { silentLogger } from '../../src/model/logger';
-import { createDemoSimulator, demoAccounts, LIBRE_DEMO_ACCOUNTS } from '../../src/simulator';
+import { demoAccounts, LIBRE_DEMO_ACCOUNTS } from '../../src/simulator';
 import type { NightscoutSimulator } from '../../src/simulator/nightscout';
 import type { Simulator } from '../../src/simulator/server';
 import { demoSite, readToken, uploadToken } from '../providers/nightscout/helpers';
-import { configError, watchBroker } from './helpers';
+import { configError, useBridgeRig, watchBroker } from './helpers';
 
 describe('Nightscout in the bridge (simulated sites, real broker)', function () {
   this.timeout(40_000);
@@ -22,16 +21,9 @@ describe('Nightscout in the bridge (simulated sites, real broker)', function () 
   let dir: string;
   const site = (name: string) => `${sim.urlFor('nightscout')}/${name}`;
 
-  beforeEach(async () => {
-    sim = createDemoSimulator();
-    await sim.listen();
+  useBridgeRig('gb-ns-bridge-', (rig) => {
+    ({ sim, broker, dir } = rig);
     nightscout = sim.providers.find((p) => p.provider === 'nightscout') as NightscoutSimulator;
-    broker = await startEmbeddedBroker(0);
-    dir = mkdtempSync(join(tmpdir(), 'gb-ns-bridge-'));
-  });
-  afterEach(async () => {
-    await sim.close();
-    await broker.close();
   });
 
   it('publishes each site like any cloud: v1 with a token, a readable site, two uploaders, v3', async () => {

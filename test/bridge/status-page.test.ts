@@ -1,12 +1,11 @@
 // The bridge's status page, /healthz and /metrics over real loopback sockets, against the simulator
 // and an embedded broker.
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/bridge/broker';
+import type { EmbeddedBroker } from '../../src/bridge/broker';
 import { parseBridgeConfig } from '../../src/bridge/config';
 import { StatusPage } from '../../src/bridge/http';
 import { resolveHttpSettings } from '../../src/bridge/http/settings';
@@ -14,11 +13,12 @@ import type { StatusSnapshot } from '../../src/bridge/http/snapshot';
 import { Bridge } from '../../src/bridge/runner';
 import type { CgmError } from '../../src/model/errors';
 import { silentLogger } from '../../src/model/logger';
-import { createDemoSimulator, DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator';
+import { DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator/server';
 import type { StatePayload } from '../../src/mqtt/state';
 import { runCli } from '../cli/helpers';
 import { until } from '../until';
+import { useBridgeRig } from './helpers';
 
 const SAM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
 const ALEX = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'us')!;
@@ -47,18 +47,12 @@ describe('the bridge’s status page, /healthz and /metrics', function () {
   let bridge: Bridge | undefined;
   let dir: string;
 
-  beforeEach(async () => {
-    sim = createDemoSimulator();
-    await sim.listen();
-    broker = await startEmbeddedBroker(0);
-    dir = mkdtempSync(join(tmpdir(), 'gb-status-'));
-  });
+  // Registered first, so the bridge stops before its clouds and broker go.
   afterEach(async () => {
     await bridge?.stop();
     bridge = undefined;
-    await sim.close();
-    await broker.close().catch(() => undefined);
   });
+  useBridgeRig('gb-status-', (rig) => ({ sim, broker, dir } = rig));
 
   const dexcom = (name: string, account: typeof SAM, password = account.password) => ({
     name,
