@@ -2,25 +2,12 @@
 // directory (offline: linked from this package's node_modules, as `npm install <path>` does), deployed
 // against the simulated clouds, and the dashboard page opened in Debian's chromium.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import { dirname } from 'node:path';
+import type { Page } from 'playwright-core';
 import { DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator/dexcom';
-import { createDemoSimulator, type Simulator } from '../../src/simulator/index';
+import type { Simulator } from '../../src/simulator/index';
 import { poll } from '../until';
-import {
-  deploy,
-  ensureBuilt,
-  example,
-  expectChromium,
-  nodeRedUserDir,
-  onSimulatedDexcom,
-  openChromium,
-  picture,
-  startNodeRed,
-  type NodeRed,
-} from './harness';
+import { deploy, example, onSimulatedDexcom, picture, useNodeRedInChromium, type NodeRed } from './harness';
 
 const DEXCOM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
 const DASHBOARD = dirname(require.resolve('@flowfuse/node-red-dashboard/package.json'));
@@ -34,22 +21,24 @@ interface SeriesSeen {
 
 describe('the History chart example on FlowFuse Dashboard 2.0 in chromium', function () {
   this.timeout(120_000);
-  let work: string;
   let sim: Simulator;
-  let nodeRed: NodeRed | undefined;
-  let browser: BrowserContext | undefined;
+  let nodeRed: NodeRed;
   let page: Page;
   let base: string;
 
+  useNodeRedInChromium(
+    {
+      name: 'dashboard',
+      viewport: { width: 1100, height: 700 },
+      links: { '@flowfuse/node-red-dashboard': DASHBOARD },
+    },
+    (suite) => {
+      ({ sim, nodeRed, page } = suite);
+      base = nodeRed.url;
+    },
+  );
+
   before(async () => {
-    expectChromium();
-    await ensureBuilt('dist/nodes/cgm-read-glucose.js', ['nodes', 'src']);
-    sim = createDemoSimulator();
-    await sim.listen();
-    work = mkdtempSync(join(tmpdir(), 'glucobridge-dashboard-'));
-    const userDir = nodeRedUserDir(work, 'dashboard-test', { '@flowfuse/node-red-dashboard': DASHBOARD });
-    nodeRed = await startNodeRed(userDir);
-    base = nodeRed.url;
     // Both packages are installed: their nodes are in the palette.
     const nodes = (await (
       await fetch(`${base}nodes`, { headers: { Accept: 'application/json' } })
@@ -63,16 +52,8 @@ describe('the History chart example on FlowFuse Dashboard 2.0 in chromium', func
     const flows = onSimulatedDexcom(example('History chart'), sim, DEXCOM);
     expect(await deploy(base, flows), nodeRed.output()).to.equal(204);
 
-    ({ context: browser, page } = await openChromium(join(work, 'chromium'), { width: 1100, height: 700 }));
     // The dashboard hands its chart components to tests that say they are Cypress (window.uiCharts).
     await page.addInitScript('window.Cypress = true;');
-  });
-
-  after(async () => {
-    await browser?.close();
-    await nodeRed?.stop();
-    await sim?.close();
-    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   /** The series of every chart on the page, read from ECharts itself. */

@@ -1,62 +1,33 @@
 // The Node-RED editor in a real browser (Debian's chromium driven by playwright-core) against a
 // Node-RED started here with our package linked into a fresh user directory, and the simulated clouds.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DEXCOM_DEMO_ACCOUNTS } from '../../src/simulator/dexcom';
-import { createDemoSimulator, type Simulator } from '../../src/simulator/index';
+import type { Simulator } from '../../src/simulator/index';
 import { LIBRE_DEMO_ACCOUNTS } from '../../src/simulator/librelinkup';
 import type { NightscoutSimulator } from '../../src/simulator/nightscout';
 import { VITADOCK_DEMO, type VitaDockSimulator } from '../../src/simulator/vitadock';
 import { readToken, uploadToken } from '../providers/nightscout/helpers';
-import {
-  credentials,
-  deploy,
-  ensureBuilt,
-  example,
-  expectChromium,
-  nodeRedUserDir,
-  onSimulatedDexcom,
-  openChromium,
-  picture,
-  startNodeRed,
-  type NodeRed,
-} from './harness';
+import { credentials, deploy, example, onSimulatedDexcom, picture, useNodeRedInChromium } from './harness';
 
 const DEXCOM = DEXCOM_DEMO_ACCOUNTS.find((a) => a.region === 'ous')!;
 
 describe('the Node-RED editor in chromium', function () {
   this.timeout(120_000);
-  let work: string;
   let sim: Simulator;
-  let nodeRed: NodeRed | undefined;
-  let browser: BrowserContext | undefined;
   let page: Page;
   let editorUrl: string;
 
-  before(async () => {
-    expectChromium();
-    await ensureBuilt('dist/nodes/cgm-account.js', ['nodes', 'src']);
-    sim = createDemoSimulator();
-    await sim.listen();
+  useNodeRedInChromium({ name: 'editor', viewport: { width: 1400, height: 900 } }, (suite) => {
+    ({ sim, page } = suite);
+    editorUrl = suite.nodeRed.url;
+  });
 
-    work = mkdtempSync(join(tmpdir(), 'glucobridge-editor-'));
-    nodeRed = await startNodeRed(nodeRedUserDir(work, 'editor-test'));
-    editorUrl = nodeRed.url;
-    ({ context: browser, page } = await openChromium(join(work, 'chromium'), { width: 1400, height: 900 }));
+  before(async () => {
     await page.goto(editorUrl);
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="cgm-read-glucose"]', {
       timeout: 30_000,
     });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await nodeRed?.stop();
-    await sim?.close();
-    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('the palette shows our five flow nodes (the account is a config node)', async () => {

@@ -5,17 +5,21 @@ import { execFile } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { DexcomSimAccount } from '../../src/simulator/dexcom';
+import { createDemoSimulator } from '../../src/simulator/index';
 import type { Simulator } from '../../src/simulator/server';
 import { freePort } from '../net';
 import { ROOT, startProcess, type Started } from '../process';
@@ -147,7 +151,7 @@ export async function startNodeRed(userDir: string): Promise<NodeRed> {
  * A Node-RED user directory in `work` with this package installed as `npm install <path>` does (a
  * link Node-RED follows), and `links` (package name → folder) beside it; no pop-ups, no calls home.
  */
-export function nodeRedUserDir(
+function nodeRedUserDir(
   work: string,
   credentialSecret: string,
   links: Record<string, string> = {},
@@ -169,6 +173,45 @@ export function nodeRedUserDir(
   };
   writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
   return userDir;
+}
+
+export interface NodeRedInChromium {
+  /** The demo clouds, listening. */
+  sim: Simulator;
+  nodeRed: NodeRed;
+  /** A chromium page, not yet on any address. */
+  page: Page;
+}
+
+/**
+ * Before the tests of the enclosing `describe`: the build, the demo clouds, Node-RED on a fresh user
+ * directory (`glucobridge-<name>-…`, with `links` beside our package) and chromium with one page of
+ * `viewport`, handed to `started`; after them, all of it is gone.
+ */
+export function useNodeRedInChromium(
+  options: { name: string; viewport: { width: number; height: number }; links?: Record<string, string> },
+  started: (suite: NodeRedInChromium) => void,
+): void {
+  let work: string | undefined;
+  let sim: Simulator | undefined;
+  let nodeRed: NodeRed | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    expectChromium();
+    await ensureBuilt('dist/nodes/cgm-account.js', ['nodes', 'src']);
+    sim = createDemoSimulator();
+    await sim.listen();
+    work = mkdtempSync(join(tmpdir(), `glucobridge-${options.name}-`));
+    nodeRed = await startNodeRed(nodeRedUserDir(work, `${options.name}-test`, options.links));
+    browser = await openChromium(join(work, 'chromium'), options.viewport);
+    started({ sim, nodeRed, page: browser.page });
+  });
+  after(async () => {
+    await browser?.context.close();
+    await nodeRed?.stop();
+    await sim?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 }
 
 export type FlowNode = Record<string, unknown>;
