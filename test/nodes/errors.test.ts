@@ -7,6 +7,7 @@ import {
   DEXCOM,
   dexcomCredentials,
   dexcomFlow,
+  dexcomReadFlow,
   drive,
   helper,
   nextMessage,
@@ -35,14 +36,7 @@ describe('cgm nodes: every error reaches Catch nodes and the status', () => {
     credentials: Record<string, Record<string, string>> = dexcomCredentials(),
     account: Record<string, unknown> = {},
   ): Promise<CaughtError> {
-    const flow = dexcomFlow(
-      clouds.dexcomServer,
-      [
-        { id: 'read', type: 'cgm-read-glucose', account: 'acct', mode: 'latest', wires: [['out']] },
-        { id: 'out', type: 'helper' },
-      ],
-      account,
-    );
+    const flow = dexcomReadFlow(clouds.dexcomServer, 'latest', account);
     await helper.load(ALL_NODES, flow, credentials);
     const caught = nextMessage('caught', 10_000);
     receive('read', { payload: 'go' });
@@ -128,10 +122,7 @@ describe('cgm nodes: every error reaches Catch nodes and the status', () => {
 
   it('NO_DATA: the cloud has no reading', async () => {
     clouds.empty.dexcom = true;
-    const flow = dexcomFlow(clouds.dexcomServer, [
-      { id: 'read', type: 'cgm-read-glucose', account: 'acct', mode: 'latest', wires: [['out']] },
-      { id: 'out', type: 'helper' },
-    ]);
+    const flow = dexcomReadFlow(clouds.dexcomServer, 'latest');
     await helper.load(ALL_NODES, flow, dexcomCredentials());
     const caught = nextMessage('caught');
     receive('read', { payload: 'go' });

@@ -108,6 +108,18 @@ export function dexcomFlow(
   return accountFlow({ provider: 'dexcom', region: 'ous', server, units: 'mgdl', ...account }, nodes);
 }
 
+/** The Dexcom account `acct` with `read`, a cgm-read-glucose in `mode`, wired to the helper `out`. */
+export function dexcomReadFlow(server: string, mode: string, account: Record<string, unknown> = {}) {
+  return dexcomFlow(
+    server,
+    [
+      { id: 'read', type: 'cgm-read-glucose', account: 'acct', mode, wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ],
+    account,
+  );
+}
+
 /** A flow with a tab, the account `acct`, the nodes, and a Catch node wired to the helper `caught`. */
 export function accountFlow(account: Record<string, unknown>, nodes: Record<string, unknown>[]) {
   return [

@@ -5,6 +5,7 @@ import {
   DEXCOM,
   dexcomCredentials,
   dexcomFlow,
+  dexcomReadFlow,
   helper,
   nextMessage,
   receive,
@@ -18,10 +19,7 @@ describe('cgm-read-glucose in the Node-RED runtime', () => {
   useRuntime((started) => (clouds = started));
 
   it('latest: sends the value in the account unit, the reading and the subject, and turns green', async () => {
-    const flow = dexcomFlow(clouds.dexcomServer, [
-      { id: 'read', type: 'cgm-read-glucose', account: 'acct', mode: 'latest', wires: [['out']] },
-      { id: 'out', type: 'helper' },
-    ]);
+    const flow = dexcomReadFlow(clouds.dexcomServer, 'latest');
     await helper.load(ALL_NODES, flow, dexcomCredentials());
     const got = nextMessage('out');
     receive('read', { payload: 'go' });

@@ -4,7 +4,7 @@ import {
   ALL_NODES,
   type Clouds,
   dexcomCredentials,
-  dexcomFlow,
+  dexcomReadFlow,
   helper,
   nextMessage,
   receive,
@@ -17,10 +17,7 @@ describe('cgm-read-glucose statistics mode in the Node-RED runtime', () => {
   useRuntime((started) => (clouds = started));
 
   it('sends the last 24 h statistics in the one shape and shows time in range in the status', async () => {
-    const flow = dexcomFlow(clouds.dexcomServer, [
-      { id: 'read', type: 'cgm-read-glucose', account: 'acct', mode: 'statistics', wires: [['out']] },
-      { id: 'out', type: 'helper' },
-    ]);
+    const flow = dexcomReadFlow(clouds.dexcomServer, 'statistics');
     await helper.load(ALL_NODES, flow, dexcomCredentials());
     const got = nextMessage('out');
     receive('read', { payload: 'go' });
@@ -44,10 +41,7 @@ describe('cgm-read-glucose statistics mode in the Node-RED runtime', () => {
   });
 
   it('a wrong password reaches Catch with AUTH_INVALID', async () => {
-    const flow = dexcomFlow(clouds.dexcomServer, [
-      { id: 'read', type: 'cgm-read-glucose', account: 'acct', mode: 'statistics', wires: [['out']] },
-      { id: 'out', type: 'helper' },
-    ]);
+    const flow = dexcomReadFlow(clouds.dexcomServer, 'statistics');
     await helper.load(ALL_NODES, flow, dexcomCredentials('wrong-password'));
     const caught = nextMessage('caught', 10_000);
     receive('read', { payload: 'go' });
