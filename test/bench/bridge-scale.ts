@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import type { Aedes } from 'aedes' with { 'resolution-mode': 'import' };
 import { createServer, type Socket } from 'node:net';
 import { subjectSlug } from '../../src/mqtt/subject';
-import { DexcomSimulator, type DexcomSimAccount } from '../../src/simulator/dexcom';
+import { DexcomSimulator } from '../../src/simulator/dexcom';
 import { Simulator } from '../../src/simulator/server';
+import { benchAccounts } from './accounts';
 import { startDelayProxy } from './proxy';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'src', 'bridge', 'cli.js');
-const FIVE_MINUTES = 5 * 60_000;
 
 export interface StartFigures {
   /** From starting the process to every person's state on the broker (ms). */
@@ -69,19 +69,6 @@ async function startBroker(): Promise<Broker> {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
     },
   };
-}
-
-function accountsFor(count: number): DexcomSimAccount[] {
-  return Array.from({ length: count }, (_, i) => ({
-    username: `scale-${i}`,
-    password: `scale-password-${i}`,
-    accountId: `0e0e0e0e-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    region: 'ous' as const,
-    name: `Person ${i}`,
-    profile: i % 2 === 0 ? ('steady' as const) : ('brittle' as const),
-    // Sensors started at different moments: their readings are spread over the five minutes.
-    phaseMs: Math.floor((i * FIVE_MINUTES) / Math.max(1, count)) % FIVE_MINUTES,
-  }));
 }
 
 /** Resident memory now and at its highest (MiB), and CPU seconds used, from /proc. */
@@ -213,7 +200,7 @@ async function measureStart(
 }
 
 export async function bridgeAtScale(count: number, steadySeconds: number): Promise<ScaleFigures> {
-  const accounts = accountsFor(count);
+  const accounts = benchAccounts(count, { user: 'scale', id: '0e0e0e0e', name: 'Person' }, true);
   const sim = new Simulator({
     providers: [new DexcomSimulator({ accounts })],
     recordLimit: count * 30 + 1_000,

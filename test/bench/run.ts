@@ -10,13 +10,14 @@ import { silentLogger } from '../../src/model/logger';
 import { makeReading } from '../../src/model/reading';
 import { MqttPublisher } from '../../src/mqtt/publisher';
 import { DexcomClient } from '../../src/providers/dexcom/client';
-import { DexcomSimulator, type DexcomSimAccount } from '../../src/simulator/dexcom';
+import { DexcomSimulator } from '../../src/simulator/dexcom';
 import { LibreLinkUpClient } from '../../src/providers/librelinkup/client';
 import { LibreLinkUpSimulator, LIBRE_DEMO_ACCOUNTS } from '../../src/simulator/librelinkup';
 import { Simulator } from '../../src/simulator/server';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchAccounts } from './accounts';
 import { bridgeAtScale, demoColdStart, type ScaleFigures } from './bridge-scale';
 import { hugeAnswerCost } from './hostile';
 import { compareSchedules } from './schedule';
@@ -29,6 +30,9 @@ interface Row {
   ok: boolean;
 }
 
+/** The names and ids of this file's simulated people. */
+const BENCH = { user: 'bench', id: '0b0b0b0b', name: 'Bench' };
+
 const rows: Row[] = [];
 function record(name: string, value: number, unit: string, target: number, better: 'lower' | 'higher'): void {
   const ok = better === 'lower' ? value <= target : value >= target;
@@ -40,19 +44,8 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-function dexcomAccounts(count: number): DexcomSimAccount[] {
-  return Array.from({ length: count }, (_, i) => ({
-    username: `bench-${i}`,
-    password: `bench-password-${i}`,
-    accountId: `0b0b0b0b-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    region: 'ous' as const,
-    name: `Bench ${i}`,
-    profile: i % 2 === 0 ? ('steady' as const) : ('brittle' as const),
-  }));
-}
-
 async function dexcomHistory(): Promise<void> {
-  const accounts = dexcomAccounts(1);
+  const accounts = benchAccounts(1, BENCH);
   const sim = new Simulator({ providers: [new DexcomSimulator({ accounts })] });
   const url = await sim.listen();
   const client = new DexcomClient({
@@ -161,7 +154,7 @@ async function mqttThroughput(): Promise<void> {
  */
 async function bridgeMemory(): Promise<void> {
   const accountCount = 100;
-  const accounts = dexcomAccounts(accountCount);
+  const accounts = benchAccounts(accountCount, BENCH);
   const sim = new Simulator({ providers: [new DexcomSimulator({ accounts })] });
   const url = await sim.listen();
   const broker = await startEmbeddedBroker(0);
