@@ -15,6 +15,7 @@ import type { CgmError } from '../../src/model/errors';
 import { silentLogger } from '../../src/model/logger';
 import { LIBRE_DEMO_ACCOUNTS, LibreLinkUpSimulator } from '../../src/simulator/librelinkup';
 import { sensorSerial, sensorStart } from '../../src/simulator/librelinkup-records';
+import type { FaultSpec } from '../../src/simulator/faults';
 import { Simulator } from '../../src/simulator/server';
 
 const MINUTE = 60_000;
@@ -168,20 +169,23 @@ describe('AccountFollower through LibreLinkUp changes', function () {
       expect(changed).to.have.length(2);
     });
 
+    /** Every connection the cloud lists carries this target range (mg/dL). */
+    const targetRange = (targetLow: number, targetHigh: number): FaultSpec => ({
+      kind: 'rewrite',
+      provider: 'librelinkup',
+      path: /\/llu\/connections$/,
+      times: Infinity,
+      rewrite: (response) => {
+        const body = response.body as { data: Record<string, unknown>[] };
+        return {
+          ...response,
+          body: { ...body, data: body.data.map((c) => ({ ...c, targetLow, targetHigh })) },
+        };
+      },
+    });
+
     it('with cloudThresholds, takes low and high from the target range and urgent low from the alarms', async () => {
-      sim.faults.add({
-        kind: 'rewrite',
-        provider: 'librelinkup',
-        path: /\/llu\/connections$/,
-        times: Infinity,
-        rewrite: (response) => {
-          const body = response.body as { data: Record<string, unknown>[] };
-          return {
-            ...response,
-            body: { ...body, data: body.data.map((c) => ({ ...c, targetLow: 80, targetHigh: 150 })) },
-          };
-        },
-      });
+      sim.faults.add(targetRange(80, 150));
       const configured = { urgentLow: 50, low: 65, high: 240 };
       const cloud = follower({ thresholds: configured, cloudThresholds: true });
       await cloud.start();
@@ -191,19 +195,7 @@ describe('AccountFollower through LibreLinkUp changes', function () {
       expect(fixed.subjects[0]!.thresholds).to.deep.equal(configured);
       // Limits that do not rise are not used.
       sim.faults.clear();
-      sim.faults.add({
-        kind: 'rewrite',
-        provider: 'librelinkup',
-        path: /\/llu\/connections$/,
-        times: Infinity,
-        rewrite: (response) => {
-          const body = response.body as { data: Record<string, unknown>[] };
-          return {
-            ...response,
-            body: { ...body, data: body.data.map((c) => ({ ...c, targetLow: 200, targetHigh: 150 })) },
-          };
-        },
-      });
+      sim.faults.add(targetRange(200, 150));
       const odd = follower({ thresholds: configured, cloudThresholds: true, key: 'odd' });
       await odd.start();
       expect(odd.subjects[0]!.thresholds).to.deep.equal(configured);
