@@ -23,3 +23,15 @@ export function benchAccounts(
     ...(spread ? { phaseMs: Math.floor((i * FIVE_MINUTES) / Math.max(1, count)) % FIVE_MINUTES } : {}),
   }));
 }
+
+/** These people as the bridge configuration's `accounts`, on the simulator at `url`. */
+export function bridgeAccounts(accounts: DexcomSimAccount[], url: string): Record<string, unknown>[] {
+  return accounts.map((a) => ({
+    name: a.name,
+    provider: 'dexcom',
+    region: 'ous',
+    server: `${url}/dexcom/ous`,
+    username: a.username,
+    password: a.password,
+  }));
+}

@@ -10,7 +10,7 @@ import { createServer, type Socket } from 'node:net';
 import { subjectSlug } from '../../src/mqtt/subject';
 import { DexcomSimulator } from '../../src/simulator/dexcom';
 import { Simulator } from '../../src/simulator/server';
-import { benchAccounts } from './accounts';
+import { benchAccounts, bridgeAccounts } from './accounts';
 import { startDelayProxy } from './proxy';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'src', 'bridge', 'cli.js');
@@ -216,14 +216,7 @@ export async function bridgeAtScale(count: number, steadySeconds: number): Promi
       JSON.stringify({
         mqtt: { url: mqttUrl },
         stateFile: join(dir, 'state.json'),
-        accounts: accounts.map((a) => ({
-          name: a.name,
-          provider: 'dexcom',
-          region: 'ous',
-          server: `${url}/dexcom/ous`,
-          username: a.username,
-          password: a.password,
-        })),
+        accounts: bridgeAccounts(accounts, url),
       }),
     );
     return file;

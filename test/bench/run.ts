@@ -17,7 +17,7 @@ import { Simulator } from '../../src/simulator/server';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchAccounts } from './accounts';
+import { benchAccounts, bridgeAccounts } from './accounts';
 import { bridgeAtScale, demoColdStart, type ScaleFigures } from './bridge-scale';
 import { hugeAnswerCost } from './hostile';
 import { compareSchedules } from './schedule';
@@ -164,14 +164,7 @@ async function bridgeMemory(): Promise<void> {
   const config = parseBridgeConfig(
     {
       mqtt: { url: broker.url },
-      accounts: accounts.map((a) => ({
-        name: a.name,
-        provider: 'dexcom',
-        region: 'ous',
-        server: `${url}/dexcom/ous`,
-        username: a.username,
-        password: a.password,
-      })),
+      accounts: bridgeAccounts(accounts, url),
     },
     {},
   );
