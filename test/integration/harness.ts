@@ -151,11 +151,7 @@ export async function startNodeRed(userDir: string): Promise<NodeRed> {
  * A Node-RED user directory in `work` with this package installed as `npm install <path>` does (a
  * link Node-RED follows), and `links` (package name → folder) beside it; no pop-ups, no calls home.
  */
-function nodeRedUserDir(
-  work: string,
-  credentialSecret: string,
-  links: Record<string, string> = {},
-): string {
+function nodeRedUserDir(work: string, credentialSecret: string, links: Record<string, string> = {}): string {
   const userDir = join(work, 'user');
   for (const [name, target] of Object.entries({ '@glucobridge/homebridge-glucobridge': ROOT, ...links })) {
     const path = join(userDir, 'node_modules', ...name.split('/'));
