@@ -98,11 +98,19 @@ function firstIssue(error: z.ZodError): string {
   return `${path ? `${path}: ` : ''}${issue.message}`;
 }
 
-/** Applies a patch: given sections replace, `undefined` ones go. */
+/**
+ * Sections that map independent keys (one upload position per destination, one version per protocol):
+ * a patch sets the keys it names and leaves the others, so writers of different keys never race.
+ */
+const KEYED_SECTIONS = new Set(['uploads', 'versions']);
+
+/** Applies a patch: given sections replace (keyed ones merge key by key), `undefined` ones go. */
 export function applyPatch(state: AccountState, patch: Partial<AccountState>): AccountState {
   const next: Record<string, unknown> = { ...state };
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) delete next[key];
+    else if (KEYED_SECTIONS.has(key))
+      next[key] = { ...(next[key] as object | undefined), ...(value as object) };
     else next[key] = value;
   }
   return next;

@@ -125,6 +125,7 @@ export class NightscoutSink extends EventEmitter<NightscoutSinkEvents> {
       );
     }
     if (this.closed) return;
+    this.persisted = Math.max(this.persisted, stored ?? 0);
     const uploader = new NightscoutUploader({
       destination: this.options.destination,
       position: stored,
@@ -144,23 +145,15 @@ export class NightscoutSink extends EventEmitter<NightscoutSinkEvents> {
     if (held.length > 0) uploader.enqueue(held);
   }
 
+  /** Keeps the newest position at once (the store merges it into the section: other keys stay). */
   private persist(time: number): void {
-    const store = this.options.store;
-    this.persisted = Math.max(this.persisted, time);
-    // The section holds other destinations' positions too: read, change one key, write back (the
-    // newest position known, whichever read finishes last).
-    void store
-      .load()
-      .then((state) => {
-        const newest = Math.max(this.persisted, state.uploads?.[this.siteKey] ?? 0);
-        if (state.uploads?.[this.siteKey] === newest) return;
-        store.save({ uploads: { ...state.uploads, [this.siteKey]: newest } });
-      })
-      .catch((error: unknown) => {
-        this.logger.warn(
-          `Nightscout upload: the position could not be stored (${toCgmError(error).message})`,
-        );
-      });
+    if (time <= this.persisted) return;
+    this.persisted = time;
+    try {
+      this.options.store.save({ uploads: { [this.siteKey]: time } });
+    } catch (error) {
+      this.logger.warn(`Nightscout upload: the position could not be stored (${toCgmError(error).message})`);
+    }
   }
 
   private setProblem(error: CgmError | undefined): void {
