@@ -177,6 +177,8 @@ describe('cgm-nightscout: uploads what it receives', () => {
     const five = readings(5);
     receive('ns', { payload: five });
     await waitFor(() => uploaded().length === 5, 'five uploads');
+    // The site recorded them; the node keeps the position once it has read the site's answer.
+    await waitFor(() => statuses('ns').at(-1)?.fill === 'green', 'the position taken');
     await helper.setFlows(dexcomFlow(clouds.dexcomServer, [uploader({ name: 'Site again' })]), 'full', {
       ...dexcomCredentials(),
       ...relayCredentials(),
