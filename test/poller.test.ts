@@ -278,7 +278,8 @@ describe('Poller (through the Dexcom client and simulator)', function () {
     };
     sim.faults.clear();
     sim.faults.add(historyDown);
-    await advance(2 * MINUTE);
+    // The outage backoff is 2–2.5 min with jitter: within 3 min the poller has asked again.
+    await advance(3 * MINUTE);
     const latestShown = readings.at(-1)!.time.getTime();
     expect(latestShown).to.be.at.least(Date.UTC(2026, 10, 22, 8, 30));
     await advance(10 * MINUTE);

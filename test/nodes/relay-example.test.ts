@@ -17,7 +17,7 @@ import { DexcomSimulator } from '../../src/simulator/dexcom';
 import { LIBRE_DEMO_ACCOUNTS, LibreLinkUpSimulator } from '../../src/simulator/librelinkup';
 import { Simulator } from '../../src/simulator/server';
 import type { ProviderSimulator } from '../../src/simulator/types';
-import { ALL_NODES, DEXCOM, collect, drive, helper, startServer, stopServer } from './harness';
+import { ALL_NODES, DEXCOM, collect, drive, helper, startServer, stopServer, waitFor } from './harness';
 
 const MINUTE = 60_000;
 /** How long after its measurement LibreLinkUp shows a value. */
@@ -114,6 +114,13 @@ describe('examples/Relay LibreLinkUp to Dexcom Share.json for 30 simulated minut
     const results = collect('results');
 
     await advance(30 * MINUTE);
+    // The reading relayed last may still be on its way to Dexcom (real loopback I/O): let it answer.
+    const answered = () =>
+      results.reduce((n, m) => {
+        const r = m.payload as { uploaded: number; skipped: number };
+        return n + r.uploaded + r.skipped;
+      }, 0);
+    await waitFor(() => answered() === relayed.length, 'an answer for every relayed reading');
     // Stop the flow before counting: a reading due while the follower's history is read would be uploaded
     // after the count.
     await helper.unload();
