@@ -32,6 +32,13 @@ describe('AccountFollower through LibreLinkUp changes', function () {
   let dir: string;
   let clock: sinon.SinonFakeTimers | undefined;
   const followers: AccountFollower[] = [];
+  /** State files of the test: written out before their folder goes. */
+  const stores: FileStateStore[] = [];
+  const fileStore = (file: string): FileStateStore => {
+    const store = new FileStateStore(file, silentLogger);
+    stores.push(store);
+    return store;
+  };
 
   beforeEach(async () => {
     libre = new LibreLinkUpSimulator();
@@ -44,6 +51,7 @@ describe('AccountFollower through LibreLinkUp changes', function () {
     clock?.restore();
     clock = undefined;
     await sim.close();
+    await Promise.all(stores.splice(0).map((s) => s.flush()));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -78,7 +86,7 @@ describe('AccountFollower through LibreLinkUp changes', function () {
   describe('the app version', () => {
     it('adopted mid-run keeps the readings coming, and survives a restart', async () => {
       const file = join(dir, 'state.json');
-      const store = new FileStateStore(file, silentLogger);
+      const store = fileStore(file);
       // Watched mode: no poller runs alongside, so every request here is one of these reads.
       const first = follower({ store: store.account('family'), follow: 'watched' }, { patient: 'Mia' });
       await first.start();
@@ -98,7 +106,7 @@ describe('AccountFollower through LibreLinkUp changes', function () {
       await store.flush();
 
       sim.clearRequests();
-      const again = new FileStateStore(file, silentLogger);
+      const again = fileStore(file);
       expect((await again.account('family').load()).versions).to.deep.equal({ librelinkup: '4.17.0' });
       const second = follower({ store: again.account('family'), follow: 'watched' }, { patient: 'Mia' });
       await second.start();

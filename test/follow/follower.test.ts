@@ -34,6 +34,13 @@ describe('AccountFollower (through the simulated clouds)', function () {
   let dir: string;
   let clock: sinon.SinonFakeTimers | undefined;
   const followers: AccountFollower[] = [];
+  /** State files of the test: written out before their folder goes. */
+  const stores: FileStateStore[] = [];
+  const fileStore = (file: string): FileStateStore => {
+    const store = new FileStateStore(file, silentLogger);
+    stores.push(store);
+    return store;
+  };
 
   beforeEach(async () => {
     dexcom = new DexcomSimulator();
@@ -48,7 +55,8 @@ describe('AccountFollower (through the simulated clouds)', function () {
     clock?.restore();
     clock = undefined;
     await sim.close();
-    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+    await Promise.all(stores.splice(0).map((s) => s.flush()));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   function dexcomConfig(password = SAM.password): SourceConfig {
@@ -100,7 +108,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
     it('is sent once across three restarts, and once more after the password changes', async () => {
       const file = join(dir, 'state.json');
       for (let run = 0; run < 3; run += 1) {
-        const store = new FileStateStore(file, silentLogger);
+        const store = fileStore(file);
         const f = follower({
           config: dexcomConfig('a-wrong-password'),
           store: store.account('acct'),
@@ -115,7 +123,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
       expect(logins()).to.equal(1);
       expect(dexcom.state(SAM.username).lockedUntil).to.equal(0);
 
-      const store = new FileStateStore(file, silentLogger);
+      const store = fileStore(file);
       const f = follower({ config: dexcomConfig(), store: store.account('acct'), name: 'Sam' });
       const reading = new Promise((resolve) => f.once('reading', resolve));
       await f.start();
@@ -126,7 +134,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
 
     it('is remembered without the secret: the file holds a salted fingerprint only', async () => {
       const file = join(dir, 'state.json');
-      const store = new FileStateStore(file, silentLogger);
+      const store = fileStore(file);
       const f = follower({ config: dexcomConfig('a-wrong-password'), store: store.account('acct') });
       const problem = new Promise((resolve) => f.once('problem', resolve));
       await f.start();
