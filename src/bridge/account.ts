@@ -19,6 +19,12 @@ export interface AccountEvents {
  * One configured account inside the bridge: its follower decides everything (logins, people, state);
  * this class only renders the follower's events as MQTT topics and Home Assistant discovery.
  */
+/** Turns every account of one bridge shares: logins, and the statistics' loads of a day's history. */
+export interface HostTurns {
+  logins?: LoginTurns;
+  historyLoads?: LoginTurns;
+}
+
 export class BridgeAccount {
   readonly follower: AccountFollower;
   /** The account's Nightscout site, when it has a `nightscout` block. */
@@ -34,8 +40,9 @@ export class BridgeAccount {
     logger: Logger,
     private readonly events: Partial<AccountEvents> = {},
     clientOptions: Pick<ClientOptions, 'transport'> = {},
-    loginTurns?: LoginTurns,
+    turns: HostTurns = {},
   ) {
+    const { logins: loginTurns, historyLoads } = turns;
     this.follower = new AccountFollower({
       ...(loginTurns ? { loginTurns } : {}),
       key,
@@ -49,7 +56,10 @@ export class BridgeAccount {
       cloudThresholds: config.cloudThresholds,
       clientOptions,
     });
-    this.statistics = new StatisticsKeeper(this.follower, { logger });
+    this.statistics = new StatisticsKeeper(this.follower, {
+      logger,
+      ...(historyLoads ? { historyTurns: historyLoads } : {}),
+    });
     // MQTT first: the uploads are handed their readings after it has published them.
     this.wire();
     this.destinations = config.nightscout

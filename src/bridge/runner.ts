@@ -7,11 +7,15 @@ import type { ClientOptions } from '../providers/provider';
 import { accountKey } from '../follow/account-key';
 import { FileStateStore } from '../follow/file-store';
 import { LoginLimiter } from '../follow/login-limiter';
+
 import { BridgeAccount } from './account';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker';
 import type { AccountConfig, BridgeConfig } from './config';
 import { StatusPage, type StatusPageOptions } from './http';
 import { legacyBridgeState } from './legacy-state';
+
+/** Statistics history loads under way at once across the bridge's accounts. */
+const HISTORY_LOADS_AT_ONCE = 4;
 
 export interface BridgeRuntime {
   logger: Logger;
@@ -98,6 +102,8 @@ export class Bridge {
     const page = this.config.http && new StatusPage(this.config.http, logger, this.runtime.statusPage);
     // Saved sessions need no login; the others queue for one, a few at a time (no storm at start).
     const logins = new LoginLimiter({ perSecond: this.config.loginsPerSecond });
+    // A day's history per person for the statistics: a few at a time, behind the first readings.
+    const historyLoads = new LoginLimiter({ concurrency: HISTORY_LOADS_AT_ONCE, perSecond: Infinity });
     this.accounts = this.config.accounts.map((account, index) => {
       const accountLogger = prefixLogger(logger, account.name);
       return new BridgeAccount(
@@ -110,7 +116,7 @@ export class Bridge {
         page
           ? page.clientOptions(account, this.runtime.clientOptions, accountLogger)
           : this.runtime.clientOptions,
-        logins,
+        { logins, historyLoads },
       );
     });
     state.keepOnly(keys);

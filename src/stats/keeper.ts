@@ -17,6 +17,12 @@ export interface StatisticsKeeperOptions {
   now?: () => number;
   /** Default `STATISTICS_REFRESH_MS`. */
   refreshMs?: number;
+  /**
+   * Turns shared by every account of a host (a `LoginLimiter` with a few in flight): a bridge starting a
+   * thousand people then loads their day a few at a time, behind their first readings, and never holds
+   * a thousand parsed histories at once. Without it each load starts at once.
+   */
+  historyTurns?: { turn(): Promise<() => void> };
 }
 
 export interface StatisticsKeeperEvents {
@@ -50,6 +56,7 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly refreshMs: number;
+  private readonly historyTurns: StatisticsKeeperOptions['historyTurns'];
   private readonly kept = new Map<SubjectState, Kept>();
   private readonly loads = new Map<SubjectState, HistoryLoad>();
   private timer: NodeJS.Timeout | undefined;
@@ -63,6 +70,7 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.refreshMs = options.refreshMs ?? STATISTICS_REFRESH_MS;
+    this.historyTurns = options.historyTurns;
   }
 
   /** Follows the follower's readings: loads each person's history once, recomputes every `refreshMs`. */
@@ -156,8 +164,7 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
     if (load.failedAt !== undefined && this.now() - load.failedAt < HISTORY_RETRY_MS)
       return Promise.resolve();
     const minutes = this.historyMinutes();
-    load.loading = this.follower
-      .history(subject, minutes)
+    load.loading = this.loadDay(subject, minutes)
       .then(() => {
         load.done = true;
         this.logger.debug(`${subject.name}: the cloud's last ${minutes} min loaded for the statistics`);
@@ -176,9 +183,21 @@ export class StatisticsKeeper extends EventEmitter<StatisticsKeeperEvents> {
     return load.loading;
   }
 
+  /** The cloud's last `minutes` for a person, in a turn when the host shares them out. */
+  private async loadDay(subject: SubjectState, minutes: number): Promise<void> {
+    const release = this.historyTurns ? await this.historyTurns.turn() : undefined;
+    try {
+      // A keeper stopped while it waited for its turn loads nothing.
+      if (this.historyTurns && !this.started) return;
+      await this.follower.history(subject, minutes);
+    } finally {
+      release?.();
+    }
+  }
+
   /** Readings since the newest one held, when nothing has fed the person for more than an interval and a half. */
   private async fillGap(subject: SubjectState): Promise<void> {
-    const newest = subject.recent.newest?.time.getTime();
+    const newest = subject.recent.newestTime;
     const interval = this.intervalMs();
     if (newest !== undefined && this.now() - newest <= interval * 1.5) return;
     const since = newest ?? this.now() - DAY_MS;

@@ -58,7 +58,7 @@ export interface StatisticsOptions {
  * share of slots with a reading; a gap lowers it and nothing else.
  */
 export function computeStatistics(
-  readings: Iterable<GlucoseReading>,
+  readings: Iterable<Pick<GlucoseReading, 'time' | 'mgdl' | 'limit'>>,
   options: StatisticsOptions,
 ): GlucoseStatistics {
   const windowMs = options.windowMs ?? DAY_MS;
@@ -66,7 +66,7 @@ export function computeStatistics(
   const from = to - windowMs;
   const intervalMs = Math.max(1, options.intervalMs);
   const slotCount = Math.max(1, Math.ceil(windowMs / intervalMs));
-  const slots = new Map<number, GlucoseReading>();
+  const slots = new Map<number, Pick<GlucoseReading, 'time' | 'mgdl' | 'limit'>>();
   for (const reading of readings) {
     const time = reading.time.getTime();
     if (!(time > from && time <= to)) continue;

@@ -6,6 +6,7 @@ import type { AccountFollower } from '../../src/follow/follower';
 import { SubjectState } from '../../src/follow/subject-state';
 import { CgmError } from '../../src/model/errors';
 import { mgdlToMmol, type GlucoseReading } from '../../src/model/reading';
+import { LoginLimiter } from '../../src/follow/login-limiter';
 import { StatisticsKeeper, statisticsKeeper } from '../../src/stats/keeper';
 
 const MINUTE = 60_000;
@@ -85,6 +86,43 @@ describe('StatisticsKeeper', () => {
     follower.emit('reading', sam, sam.last);
     await settle();
     expect(follower.calls, 'no second load').to.deep.equal([720]);
+  });
+
+  it('with shared turns (a bridge of many people) loads one day per turn, and nothing once stopped', async () => {
+    const limiter = new LoginLimiter({ concurrency: 1, perSecond: Infinity });
+    const held = await limiter.turn(); // another account's load is under way
+    const shared = new StatisticsKeeper(follower as unknown as AccountFollower, {
+      now: () => clock.now,
+      historyTurns: limiter,
+    });
+    shared.start();
+    const sam = person();
+    sam.accept(reading(T, 120));
+    follower.emit('reading', sam, sam.last);
+    await settle();
+    expect(follower.calls, 'waits for its turn').to.deep.equal([]);
+    held();
+    await settle();
+    await settle();
+    expect(follower.calls).to.deep.equal([720]);
+    expect(limiter.inFlight, 'the turn is given back').to.equal(0);
+
+    const ben = new SubjectState({
+      id: 'ben',
+      name: 'Ben',
+      slug: 'ben',
+      provider: 'dexcom',
+      continuous: true,
+    });
+    const again = await limiter.turn();
+    ben.accept(reading(T, 100));
+    follower.emit('reading', ben, ben.last);
+    shared.stop();
+    again();
+    await settle();
+    await settle();
+    expect(follower.calls, 'a stopped keeper loads nothing').to.deep.equal([720]);
+    expect(limiter.inFlight).to.equal(0);
   });
 
   it('computes at most every 5 minutes: the same result before, a new one after', () => {

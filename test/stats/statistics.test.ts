@@ -133,6 +133,22 @@ describe('ReadingHistory (a person’s last day of readings)', () => {
     expect(history.since(T - 5 * MINUTE).map((r) => r.mgdl)).to.deep.equal([110, 120]);
   });
 
+  it('keeps what the statistics and the chart need: instant, mg/dL and the LOW/HIGH placeholders', () => {
+    const history = new ReadingHistory();
+    history.addAll([at(10, 39, 'low'), at(5, 401, 'high'), at(0, 180)]);
+    expect(history.readings).to.deep.equal([
+      { time: new Date(T - 10 * MINUTE), mgdl: 39, limit: 'low' },
+      { time: new Date(T - 5 * MINUTE), mgdl: 401, limit: 'high' },
+      { time: new Date(T), mgdl: 180 },
+    ]);
+    expect(history.newestTime).to.equal(T);
+    expect(computeStatistics(history.readings, { now: T, intervalMs: FIVE })).to.include({
+      percentBelow54: 33.3,
+      percentAbove250: 33.3,
+      meanMgdl: 180,
+    });
+  });
+
   it('is bounded by time before the newest reading and by count', () => {
     const history = new ReadingHistory(60 * MINUTE, 1000);
     history.addAll(Array.from({ length: 30 }, (_, i) => at(i * 5, 100 + i)).reverse());
