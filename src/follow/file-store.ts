@@ -16,7 +16,7 @@ export interface FileStateStoreOptions {
    * Homebridge's session file); undefined when the root is not that layout either.
    */
   legacy?: (root: Record<string, unknown>) => Record<string, unknown> | undefined;
-  /** Changes within this window are written together, once (default 200 ms). */
+  /** Changes within this window are written together, once (default 1 s; a refusal or a lock at once). */
   writeDelayMs?: number;
 }
 
@@ -32,6 +32,8 @@ export class FileStateStore {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private dirty = false;
+  /** A change waiting to be written is a refusal or a lock: written as soon as the file is free. */
+  private urgent = false;
   private lastWriteError: string | undefined;
 
   constructor(
@@ -39,7 +41,7 @@ export class FileStateStore {
     private readonly logger: Logger,
     private readonly options: FileStateStoreOptions = {},
   ) {
-    this.writeDelayMs = options.writeDelayMs ?? 200;
+    this.writeDelayMs = options.writeDelayMs ?? 1_000;
     this.load();
   }
 
@@ -86,6 +88,7 @@ export class FileStateStore {
   private schedule(urgent: boolean): void {
     this.dirty = true;
     if (urgent) {
+      this.urgent = true;
       clearTimeout(this.timer);
       this.timer = undefined;
       if (!this.writing) this.startWrite();
@@ -101,10 +104,15 @@ export class FileStateStore {
 
   private startWrite(): void {
     this.dirty = false;
+    this.urgent = false;
     const text = `${JSON.stringify({ version: STATE_FILE_VERSION, accounts: Object.fromEntries(this.accounts) }, null, 2)}\n`;
     this.writing = this.write(text).finally(() => {
       this.writing = undefined;
-      if (this.dirty && !this.timer) this.startWrite();
+      if (!this.dirty || this.timer) return;
+      // What changed during the write waits for the delay too: each write holds every account, so a
+      // thousand logins at start cost a write per `writeDelayMs`, not one after the other.
+      if (this.urgent) this.startWrite();
+      else this.schedule(false);
     });
   }
 

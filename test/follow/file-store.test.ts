@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -31,6 +40,21 @@ describe('FileStateStore (the bridge, CLI and Homebridge state file)', () => {
     const again = new FileStateStore(file, recorder());
     expect((await again.account('k4').load()).uploads).to.deep.equal({ SM1: 49 });
     expect(again.keys.sort()).to.deep.equal(['k0', 'k1', 'k2', 'k3', 'k4']);
+  });
+
+  it('writes a refusal at once, and what changes meanwhile only after the delay (a start of many logins)', async () => {
+    const store = new FileStateStore(file, recorder(), { writeDelayMs: 60_000 });
+    const stored = () =>
+      (JSON.parse(readFileSync(file, 'utf8')) as { accounts: Record<string, unknown> }).accounts;
+    const refused = { lockedUntil: 1_800_000_000_000 };
+    store.account('a').save({ login: refused }, { urgent: true });
+    // Changed while that write is under way: it waits for the delay, not for the write to end.
+    store.account('b').save({ uploads: { SM1: 1 } });
+    for (let i = 0; i < 100 && !existsSync(file); i += 1) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(stored()).to.deep.equal({ a: { login: refused } });
+    await store.flush();
+    expect(stored()).to.deep.equal({ a: { login: refused }, b: { uploads: { SM1: 1 } } });
   });
 
   it('ignores a bad entry, naming the file and key, and keeps the rest', async () => {
