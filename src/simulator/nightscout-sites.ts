@@ -63,8 +63,8 @@ export const NIGHTSCOUT_DEMO_SITES: readonly NightscoutSiteSpec[] = [
     title: 'Mia',
     apiSecret: 'demo-secret-mia-0001',
     tokens: [
-      { token: 'glucobridge-4f2a9c1e7b3d5a60', subject: 'glucobridge', roles: ['readable'] },
-      { token: 'uploader-9b1e3c5a7d2f4e60', subject: 'uploader', roles: ['admin'] },
+      { token: 'glucobridge-demo-mia-read', subject: 'glucobridge', roles: ['readable'] },
+      { token: 'uploader-demo-mia-admin', subject: 'uploader', roles: ['admin'] },
     ],
     units: 'mmol',
     thresholds: { bgHigh: 250, bgTargetTop: 180, bgTargetBottom: 72, bgLow: 54 },
@@ -86,8 +86,8 @@ export const NIGHTSCOUT_DEMO_SITES: readonly NightscoutSiteSpec[] = [
     title: 'Leo',
     apiSecret: 'demo-secret-leo-0002',
     tokens: [
-      { token: 'glucobridge-0d7e5b3a1c9f2e40', subject: 'glucobridge', roles: ['readable'] },
-      { token: 'uploader-6a4c2e0b8d1f3a50', subject: 'uploader', roles: ['admin'] },
+      { token: 'glucobridge-demo-leo-read', subject: 'glucobridge', roles: ['readable'] },
+      { token: 'uploader-demo-leo-admin', subject: 'uploader', roles: ['admin'] },
     ],
     readable: true,
     units: 'mg/dl',
@@ -108,8 +108,8 @@ export const NIGHTSCOUT_DEMO_SITES: readonly NightscoutSiteSpec[] = [
     title: 'Noah',
     apiSecret: 'demo-secret-noah-0003',
     tokens: [
-      { token: 'glucobridge-8c6a4e2b0d9f1c30', subject: 'glucobridge', roles: ['readable'] },
-      { token: 'uploader-2e0c8a6f4b1d9e70', subject: 'uploader', roles: ['admin'] },
+      { token: 'glucobridge-demo-noah-read', subject: 'glucobridge', roles: ['readable'] },
+      { token: 'uploader-demo-noah-admin', subject: 'uploader', roles: ['admin'] },
     ],
     units: 'mg/dl',
     uploaders: [
@@ -141,8 +141,8 @@ export const NIGHTSCOUT_DEMO_SITES: readonly NightscoutSiteSpec[] = [
     title: 'Relay',
     apiSecret: 'demo-secret-relay-0004',
     tokens: [
-      { token: 'glucobridge-1b3d5f7a9c2e4a60', subject: 'glucobridge', roles: ['readable'] },
-      { token: 'uploader-7f5d3b1a9e8c6a40', subject: 'uploader', roles: ['admin'] },
+      { token: 'glucobridge-demo-relay-read', subject: 'glucobridge', roles: ['readable'] },
+      { token: 'uploader-demo-relay-admin', subject: 'uploader', roles: ['admin'] },
     ],
     units: 'mg/dl',
     uploaders: [],
