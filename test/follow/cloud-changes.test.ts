@@ -1,13 +1,11 @@
 // The follower through LibreLinkUp's changes: an app version adopted and kept across restarts, a blocked
 // login posted once and waited out, the sensor and the cloud's own limits in each person's state.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { useFollowerTestbed } from './testbed';
 import sinon from 'sinon';
 import { parseSourceConfig } from '../../src/source';
 import { MemoryAccountStore } from '../../src/follow/account-state';
-import { FileStateStore } from '../../src/follow/file-store';
 import { AccountFollower, type FollowerOptions } from '../../src/follow/follower';
 import type { SubjectState } from '../../src/follow/subject-state';
 import { HttpTransport } from '../../src/http/transport';
@@ -22,37 +20,20 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const FAMILY = LIBRE_DEMO_ACCOUNTS[0]!;
 const [MIA, LEO] = FAMILY.patients as [(typeof FAMILY.patients)[0], (typeof FAMILY.patients)[0]];
-const realSetTimeout = setTimeout;
-const settle = (ms = 30) => new Promise((resolve) => realSetTimeout(resolve, ms));
 
 describe('AccountFollower through LibreLinkUp changes', function () {
   this.timeout(60_000);
   let sim: Simulator;
   let libre: LibreLinkUpSimulator;
-  let dir: string;
-  let clock: sinon.SinonFakeTimers | undefined;
-  const followers: AccountFollower[] = [];
-  /** State files of the test: written out before their folder goes. */
-  const stores: FileStateStore[] = [];
-  const fileStore = (file: string): FileStateStore => {
-    const store = new FileStateStore(file, silentLogger);
-    stores.push(store);
-    return store;
-  };
+  const bed = useFollowerTestbed('glucobridge-changes-');
 
   beforeEach(async () => {
     libre = new LibreLinkUpSimulator();
     sim = new Simulator({ providers: [libre] });
     await sim.listen();
-    dir = mkdtempSync(join(tmpdir(), 'glucobridge-changes-'));
   });
   afterEach(async () => {
-    await Promise.all(followers.splice(0).map((f) => f.stop()));
-    clock?.restore();
-    clock = undefined;
     await sim.close();
-    await Promise.all(stores.splice(0).map((s) => s.flush()));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   function follower(options: Partial<FollowerOptions> = {}, fields: Record<string, unknown> = {}) {
@@ -70,23 +51,15 @@ describe('AccountFollower through LibreLinkUp changes', function () {
       clientOptions: { transport: new HttpTransport({ timeoutMs: 6 * 60 * MINUTE }) },
       ...options,
     });
-    followers.push(created);
-    return created;
-  }
-
-  async function advance(ms: number, step = 10_000): Promise<void> {
-    for (let passed = 0; passed < ms; passed += step) {
-      await clock!.tickAsync(Math.min(step, ms - passed));
-      await settle(15);
-    }
+    return bed.track(created);
   }
 
   const loginPosts = () => sim.requests('/llu/auth/login');
 
   describe('the app version', () => {
     it('adopted mid-run keeps the readings coming, and survives a restart', async () => {
-      const file = join(dir, 'state.json');
-      const store = fileStore(file);
+      const file = join(bed.dir, 'state.json');
+      const store = bed.fileStore(file);
       // Watched mode: no poller runs alongside, so every request here is one of these reads.
       const first = follower({ store: store.account('family'), follow: 'watched' }, { patient: 'Mia' });
       await first.start();
@@ -106,7 +79,7 @@ describe('AccountFollower through LibreLinkUp changes', function () {
       await store.flush();
 
       sim.clearRequests();
-      const again = fileStore(file);
+      const again = bed.fileStore(file);
       expect((await again.account('family').load()).versions).to.deep.equal({ librelinkup: '4.17.0' });
       const second = follower({ store: again.account('family'), follow: 'watched' }, { patient: 'Mia' });
       await second.start();
@@ -126,7 +99,7 @@ describe('AccountFollower through LibreLinkUp changes', function () {
     } as const;
     for (const [name, fault] of Object.entries(blocks)) {
       it(`${name}: exactly 1 login post in the next minute, the problem says why, one more after the wait`, async () => {
-        clock = sinon.useFakeTimers({
+        bed.clock = sinon.useFakeTimers({
           now: Date.UTC(2026, 10, 30, 3, 1),
           toFake: ['Date', 'setTimeout', 'clearTimeout'],
         });
@@ -135,7 +108,7 @@ describe('AccountFollower through LibreLinkUp changes', function () {
         const problems: (CgmError | undefined)[] = [];
         f.on('problem', (p) => problems.push(p));
         await f.start();
-        await advance(MINUTE);
+        await bed.advance(MINUTE);
         expect(loginPosts()).to.have.length(1);
         expect(f.problem?.code).to.equal('RATE_LIMITED');
         expect(f.problem?.message).to.contain('LibreLinkUp refused the login for now');
@@ -143,9 +116,9 @@ describe('AccountFollower through LibreLinkUp changes', function () {
         expect(f.problem?.retryAfterMs).to.be.at.least(5 * MINUTE);
         // Polls asked for meanwhile (a host's input) post nothing either.
         await f.pollNow();
-        await advance(3 * MINUTE);
+        await bed.advance(3 * MINUTE);
         expect(loginPosts()).to.have.length(1);
-        await advance(3 * MINUTE);
+        await bed.advance(3 * MINUTE);
         expect(loginPosts().length).to.be.within(2, 3); // one login again (a redirect may add its hop)
         expect(loginPosts().filter((r) => r.path.startsWith('/global/'))).to.have.length(2);
         expect(f.problem).to.equal(undefined);

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { settle, useFollowerTestbed } from './testbed';
 import sinon from 'sinon';
 import type { SourceConfig } from '../../src/config';
 import { MemoryAccountStore } from '../../src/follow/account-state';
-import { FileStateStore } from '../../src/follow/file-store';
 import { AccountFollower, type FollowerOptions } from '../../src/follow/follower';
 import type { SubjectState } from '../../src/follow/subject-state';
 import { HttpTransport } from '../../src/http/transport';
@@ -22,41 +20,22 @@ const SAM = DEXCOM_DEMO_ACCOUNTS[1]!; // ous
 const FAMILY = LIBRE_DEMO_ACCOUNTS[0]!; // Mia and Leo Sample
 const SMITHS = LIBRE_DEMO_ACCOUNTS.find((a) => a.email.startsWith('smiths@'))!; // Ben and Anna Smith
 
-/** Lets loopback I/O run while the fake clock stands still. */
-const realSetTimeout = setTimeout;
-const settle = (ms = 30) => new Promise((resolve) => realSetTimeout(resolve, ms));
-
 describe('AccountFollower (through the simulated clouds)', function () {
   this.timeout(60_000);
   let sim: Simulator;
   let dexcom: DexcomSimulator;
   let libre: LibreLinkUpSimulator;
-  let dir: string;
-  let clock: sinon.SinonFakeTimers | undefined;
-  const followers: AccountFollower[] = [];
-  /** State files of the test: written out before their folder goes. */
-  const stores: FileStateStore[] = [];
-  const fileStore = (file: string): FileStateStore => {
-    const store = new FileStateStore(file, silentLogger);
-    stores.push(store);
-    return store;
-  };
+  const bed = useFollowerTestbed('glucobridge-follow-');
 
   beforeEach(async () => {
     dexcom = new DexcomSimulator();
     libre = new LibreLinkUpSimulator();
     sim = new Simulator({ providers: [dexcom, libre, new VitaDockSimulator()] });
     await sim.listen();
-    dir = mkdtempSync(join(tmpdir(), 'glucobridge-follow-'));
   });
 
   afterEach(async () => {
-    await Promise.all(followers.splice(0).map((f) => f.stop()));
-    clock?.restore();
-    clock = undefined;
     await sim.close();
-    await Promise.all(stores.splice(0).map((s) => s.flush()));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   function dexcomConfig(password = SAM.password): SourceConfig {
@@ -89,26 +68,17 @@ describe('AccountFollower (through the simulated clouds)', function () {
       clientOptions: { transport: new HttpTransport({ timeoutMs: 6 * 60 * MINUTE }) },
       ...options,
     });
-    followers.push(created);
-    return created;
+    return bed.track(created);
   }
 
   const logins = () =>
     sim.requests('AuthenticatePublisherAccount').length + sim.requests('LoginPublisherAccountById').length;
 
-  /** Advances fake time in steps, letting the loopback exchanges of each step finish. */
-  async function advance(ms: number, step = 10_000): Promise<void> {
-    for (let passed = 0; passed < ms; passed += step) {
-      await clock!.tickAsync(Math.min(step, ms - passed));
-      await settle(15);
-    }
-  }
-
   describe('a refused password', () => {
     it('is sent once across three restarts, and once more after the password changes', async () => {
-      const file = join(dir, 'state.json');
+      const file = join(bed.dir, 'state.json');
       for (let run = 0; run < 3; run += 1) {
-        const store = fileStore(file);
+        const store = bed.fileStore(file);
         const f = follower({
           config: dexcomConfig('a-wrong-password'),
           store: store.account('acct'),
@@ -123,7 +93,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
       expect(logins()).to.equal(1);
       expect(dexcom.state(SAM.username).lockedUntil).to.equal(0);
 
-      const store = fileStore(file);
+      const store = bed.fileStore(file);
       const f = follower({ config: dexcomConfig(), store: store.account('acct'), name: 'Sam' });
       const reading = new Promise((resolve) => f.once('reading', resolve));
       await f.start();
@@ -133,8 +103,8 @@ describe('AccountFollower (through the simulated clouds)', function () {
     });
 
     it('is remembered without the secret: the file holds a salted fingerprint only', async () => {
-      const file = join(dir, 'state.json');
-      const store = fileStore(file);
+      const file = join(bed.dir, 'state.json');
+      const store = bed.fileStore(file);
       const f = follower({ config: dexcomConfig('a-wrong-password'), store: store.account('acct') });
       const problem = new Promise((resolve) => f.once('problem', resolve));
       await f.start();
@@ -164,7 +134,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
 
   describe('locks and failing logins', () => {
     it('waits out a lock (at least 15 min for Dexcom), then resumes on its own', async () => {
-      clock = sinon.useFakeTimers({
+      bed.clock = sinon.useFakeTimers({
         now: Date.UTC(2026, 10, 30, 3, 1),
         toFake: ['Date', 'setTimeout', 'clearTimeout'],
       });
@@ -173,26 +143,26 @@ describe('AccountFollower (through the simulated clouds)', function () {
       const readings: number[] = [];
       f.on('reading', (_s, r) => readings.push(r.time.getTime()));
       await f.start();
-      await advance(MINUTE);
+      await bed.advance(MINUTE);
       expect(f.problem?.code).to.equal('ACCOUNT_LOCKED');
       expect(logins()).to.equal(1);
-      await advance(14 * MINUTE);
+      await bed.advance(14 * MINUTE);
       expect(logins()).to.equal(1);
-      await advance(3 * MINUTE);
+      await bed.advance(3 * MINUTE);
       expect(logins()).to.equal(3); // the two login steps, once
       expect(readings.length).to.be.greaterThan(0);
       expect(f.problem).to.equal(undefined);
     });
 
     it('doubles the wait while the account stays locked', async () => {
-      clock = sinon.useFakeTimers({
+      bed.clock = sinon.useFakeTimers({
         now: Date.UTC(2026, 10, 30, 3, 1),
         toFake: ['Date', 'setTimeout', 'clearTimeout'],
       });
       dexcom.state(SAM.username).lockedUntil = Date.now() + 20 * MINUTE;
       const f = follower({ config: dexcomConfig(), name: 'Sam' });
       await f.start();
-      await advance(60 * MINUTE, 30_000);
+      await bed.advance(60 * MINUTE, 30_000);
       const times = sim
         .requests('AuthenticatePublisherAccount')
         .map((r) => Math.round((r.at - Date.UTC(2026, 10, 30, 3, 1)) / MINUTE));
@@ -203,14 +173,14 @@ describe('AccountFollower (through the simulated clouds)', function () {
     });
 
     it('backs a login that fails for a server reason off to an hour: about 30 passwords a day, not 99', async () => {
-      clock = sinon.useFakeTimers({
+      bed.clock = sinon.useFakeTimers({
         now: Date.UTC(2026, 10, 30, 3, 1),
         toFake: ['Date', 'setTimeout', 'clearTimeout'],
       });
       sim.faults.add({ kind: 'status', status: 500, path: 'AuthenticatePublisherAccount', times: Infinity });
       const f = follower({ config: dexcomConfig(), name: 'Sam' });
       await f.start();
-      await advance(24 * 60 * MINUTE, 60_000);
+      await bed.advance(24 * 60 * MINUTE, 60_000);
       const sent = sim.requests('AuthenticatePublisherAccount');
       expect(sent.length).to.be.within(26, 34);
       const gaps = sent.slice(1).map((r, i) => r.at - sent[i]!.at);
@@ -252,7 +222,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
     });
 
     it('keeps a person missing from one answer, faulted, and shows them again when they return', async () => {
-      clock = sinon.useFakeTimers({
+      bed.clock = sinon.useFakeTimers({
         now: Date.UTC(2026, 10, 30, 3, 1),
         toFake: ['Date', 'setTimeout', 'clearTimeout'],
       });
@@ -261,7 +231,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
       const removed: string[] = [];
       f.on('removed', (s) => removed.push(s.name));
       await f.start();
-      await advance(2 * MINUTE);
+      await bed.advance(2 * MINUTE);
       const mia = f.subjects.find((s) => s.name === 'Mia Sample')!;
       const before = mia.last!.time.getTime();
       // Answers without Mia for a while (the connection list changed), then she is back.
@@ -275,11 +245,11 @@ describe('AccountFollower (through the simulated clouds)', function () {
         times: Infinity,
         rewrite: (response) => ({ ...response, body: without(response.body) }),
       });
-      await advance(5 * MINUTE);
+      await bed.advance(5 * MINUTE);
       expect(mia.problem?.code).to.equal('NOT_FOUND');
       expect(f.subjects.map((s) => s.name)).to.include('Mia Sample');
       sim.faults.clear();
-      await advance(10 * MINUTE);
+      await bed.advance(10 * MINUTE);
       expect(mia.problem).to.equal(undefined);
       expect(mia.last!.time.getTime()).to.be.greaterThan(before);
       expect(removed).to.deep.equal([]);
@@ -301,7 +271,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
 
   describe('stale data', () => {
     it('never calls a spot-check meter stale (VitaDock measures when its owner does)', async () => {
-      clock = sinon.useFakeTimers({
+      bed.clock = sinon.useFakeTimers({
         now: Date.UTC(2026, 10, 30, 3, 1),
         toFake: ['Date', 'setTimeout', 'clearTimeout'],
       });
@@ -318,7 +288,7 @@ describe('AccountFollower (through the simulated clouds)', function () {
       const statuses: boolean[] = [];
       f.on('status', (s) => statuses.push(s.stale));
       await f.start();
-      await advance(3 * 60 * MINUTE, 60_000);
+      await bed.advance(3 * 60 * MINUTE, 60_000);
       const [oma] = f.subjects;
       expect(oma!.continuous).to.equal(false);
       expect(oma!.stale).to.equal(false);
@@ -326,15 +296,15 @@ describe('AccountFollower (through the simulated clouds)', function () {
     });
 
     it('calls a continuous sensor stale after staleMinutes without a new reading', async () => {
-      clock = sinon.useFakeTimers({
+      bed.clock = sinon.useFakeTimers({
         now: Date.UTC(2026, 10, 30, 3, 1),
         toFake: ['Date', 'setTimeout', 'clearTimeout'],
       });
       const f = follower({ config: dexcomConfig(), name: 'Sam', staleMinutes: 15 });
       await f.start();
-      await advance(2 * MINUTE);
+      await bed.advance(2 * MINUTE);
       sim.faults.add({ kind: 'status', status: 503, provider: 'dexcom', times: Infinity });
-      await advance(20 * MINUTE);
+      await bed.advance(20 * MINUTE);
       expect(f.subjects[0]!.stale).to.equal(true);
     });
   });
