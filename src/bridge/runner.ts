@@ -6,7 +6,7 @@ import { MqttPublisher } from '../mqtt/publisher';
 import type { ClientOptions } from '../providers/provider';
 import { accountKey } from '../follow/account-key';
 import { FileStateStore } from '../follow/file-store';
-import { LoginLimiter } from '../follow/login-limiter';
+import { TurnLimiter } from '../follow/turn-limiter';
 
 import { BridgeAccount } from './account';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker';
@@ -101,9 +101,9 @@ export class Bridge {
     const publisher = this.publisher;
     const page = this.config.http && new StatusPage(this.config.http, logger, this.runtime.statusPage);
     // Saved sessions need no login; the others queue for one, a few at a time (no storm at start).
-    const logins = new LoginLimiter({ perSecond: this.config.loginsPerSecond });
+    const logins = new TurnLimiter({ perSecond: this.config.loginsPerSecond });
     // A day's history per person for the statistics: a few at a time, behind the first readings.
-    const historyLoads = new LoginLimiter({ concurrency: HISTORY_LOADS_AT_ONCE, perSecond: Infinity });
+    const historyLoads = new TurnLimiter({ concurrency: HISTORY_LOADS_AT_ONCE, perSecond: Infinity });
     this.accounts = this.config.accounts.map((account, index) => {
       const accountLogger = prefixLogger(logger, account.name);
       return new BridgeAccount(

@@ -59,7 +59,7 @@ export interface FollowerOptions {
   cloudThresholds?: boolean;
   /** For tests and hosts that share one transport. */
   clientOptions?: Pick<ClientOptions, 'transport'>;
-  /** The host's queue of logins, shared by its accounts (the bridge's `LoginLimiter`). */
+  /** The host's queue of logins, shared by its accounts (the bridge's `TurnLimiter`). */
   loginTurns?: LoginTurns;
   createSource?: SourceFactory;
   now?: () => number;

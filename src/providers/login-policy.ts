@@ -30,7 +30,7 @@ export interface LoginGate {
   turn?(signal?: AbortSignal): Promise<() => void>;
 }
 
-/** A host's queue of logins (the bridge's `LoginLimiter`): few at once, at a bounded rate. */
+/** A host's queue of logins (the bridge's `TurnLimiter`): few at once, at a bounded rate. */
 export interface LoginTurns {
   turn(signal?: AbortSignal): Promise<() => void>;
 }

@@ -18,7 +18,7 @@ export interface StatisticsKeeperOptions {
   /** Default `STATISTICS_REFRESH_MS`. */
   refreshMs?: number;
   /**
-   * Turns shared by every account of a host (a `LoginLimiter` with a few in flight): a bridge starting a
+   * Turns shared by every account of a host (a `TurnLimiter` with a few in flight): a bridge starting a
    * thousand people then loads their day a few at a time, behind their first readings, and never holds
    * a thousand parsed histories at once. Without it each load starts at once.
    */

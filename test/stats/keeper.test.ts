@@ -6,7 +6,7 @@ import type { AccountFollower } from '../../src/follow/follower';
 import { SubjectState } from '../../src/follow/subject-state';
 import { CgmError } from '../../src/model/errors';
 import { mgdlToMmol, type GlucoseReading } from '../../src/model/reading';
-import { LoginLimiter } from '../../src/follow/login-limiter';
+import { TurnLimiter } from '../../src/follow/turn-limiter';
 import { StatisticsKeeper, statisticsKeeper } from '../../src/stats/keeper';
 
 const MINUTE = 60_000;
@@ -89,7 +89,7 @@ describe('StatisticsKeeper', () => {
   });
 
   it('with shared turns (a bridge of many people) loads one day per turn, and nothing once stopped', async () => {
-    const limiter = new LoginLimiter({ concurrency: 1, perSecond: Infinity });
+    const limiter = new TurnLimiter({ concurrency: 1, perSecond: Infinity });
     const held = await limiter.turn(); // another account's load is under way
     const shared = new StatisticsKeeper(follower as unknown as AccountFollower, {
       now: () => clock.now,

@@ -4,7 +4,7 @@ import sinon from 'sinon';
 import { sourceConfigSchema } from '../../src/config';
 import { MemoryAccountStore } from '../../src/follow/account-state';
 import { AccountFollower } from '../../src/follow/follower';
-import { LoginLimiter } from '../../src/follow/login-limiter';
+import { TurnLimiter } from '../../src/follow/turn-limiter';
 import { CgmError } from '../../src/model/errors';
 import { silentLogger } from '../../src/model/logger';
 import { LoginPolicy } from '../../src/providers/login-policy';
@@ -12,7 +12,7 @@ import { DexcomSimulator, type DexcomSimAccount } from '../../src/simulator/dexc
 import { Simulator } from '../../src/simulator/server';
 import { CountingTransport, VirtualClock } from '../bench/virtual-clock';
 
-describe('login limiter', () => {
+describe('turn limiter (logins, day loads)', () => {
   let clock: sinon.SinonFakeTimers;
   beforeEach(() => {
     clock = sinon.useFakeTimers({
@@ -23,7 +23,7 @@ describe('login limiter', () => {
   afterEach(() => clock.restore());
 
   /** Asks for `n` turns; returns the releases in the order the turns were given. */
-  function ask(limiter: LoginLimiter, n: number, signal?: AbortSignal) {
+  function ask(limiter: TurnLimiter, n: number, signal?: AbortSignal) {
     const given: (() => void)[] = [];
     const failed: unknown[] = [];
     for (let i = 0; i < n; i += 1)
@@ -35,7 +35,7 @@ describe('login limiter', () => {
   }
 
   it('starts at most `perSecond` logins in any second, and no fewer than 19', async () => {
-    const limiter = new LoginLimiter({ concurrency: 100, perSecond: 20 });
+    const limiter = new TurnLimiter({ concurrency: 100, perSecond: 20 });
     const startedAt: number[] = [];
     for (let i = 0; i < 50; i += 1) void limiter.turn().then(() => startedAt.push(Date.now()));
     await clock.tickAsync(3_000);
@@ -48,7 +48,7 @@ describe('login limiter', () => {
   });
 
   it('keeps at most `concurrency` logins under way; a release lets the next one go', async () => {
-    const limiter = new LoginLimiter({ concurrency: 10, perSecond: 1000 });
+    const limiter = new TurnLimiter({ concurrency: 10, perSecond: 1000 });
     const { given } = ask(limiter, 25);
     await clock.tickAsync(5_000);
     expect(given).to.have.length(10);
@@ -63,7 +63,7 @@ describe('login limiter', () => {
   });
 
   it('lets a closing client leave the queue with its reason', async () => {
-    const limiter = new LoginLimiter({ concurrency: 1, perSecond: 1000 });
+    const limiter = new TurnLimiter({ concurrency: 1, perSecond: 1000 });
     const first = ask(limiter, 1);
     const controller = new AbortController();
     const waiting = ask(limiter, 2, controller.signal);
@@ -78,7 +78,7 @@ describe('login limiter', () => {
   });
 
   it('is what a login policy hands its client; without one a turn is free', async () => {
-    const limiter = new LoginLimiter({ concurrency: 1, perSecond: 1000 });
+    const limiter = new TurnLimiter({ concurrency: 1, perSecond: 1000 });
     const shared = new LoginPolicy({ turns: limiter });
     const release = await shared.turn();
     let second = false;
@@ -114,7 +114,7 @@ describe('many accounts starting at once (followers sharing a limiter)', functio
     const followers: AccountFollower[] = [];
     try {
       const url = await sim.listen();
-      const limiter = new LoginLimiter();
+      const limiter = new TurnLimiter();
       let inFlight = 0;
       let most = 0;
       const turns = {

@@ -1,14 +1,14 @@
 import { CgmError } from '../model/errors';
 
-/** Login flows under way at once, across every account of one host. */
+/** Login flows under way at once, across every account of one host (the default concurrency). */
 export const DEFAULT_LOGIN_CONCURRENCY = 10;
 /** Login flows started per second, across every account of one host. */
 export const DEFAULT_LOGINS_PER_SECOND = 20;
 
-export interface LoginLimiterOptions {
-  /** At most this many login flows at once (default 10). */
+export interface TurnLimiterOptions {
+  /** At most this many turns at once (default 10, for logins). */
   concurrency?: number;
-  /** At most this many login flows started per second (default 20). */
+  /** At most this many turns started per second (default 20, for logins; Infinity: no rate). */
   perSecond?: number;
   now?: () => number;
 }
@@ -21,12 +21,13 @@ interface Waiter {
 }
 
 /**
- * Spreads the logins of many accounts (a bridge with a thousand people starting at once) so no cloud
- * sees a storm from one address: a bounded number in flight, started at a bounded rate, first come
- * first served. Accounts with a saved session never ask for a turn. One limiter per host, handed to
- * every account's login policy.
+ * Spreads what many accounts of one host would otherwise do at once (a bridge with a thousand people
+ * starting): a bounded number in flight, started at a bounded rate, first come first served. The bridge
+ * keeps one for logins, handed to every account's login policy (accounts with a saved session never ask
+ * for a turn), so no cloud sees a storm from one address, and one for the statistics' day loads, so a
+ * thousand parsed histories are never held at once. The defaults are the logins'.
  */
-export class LoginLimiter {
+export class TurnLimiter {
   private readonly concurrency: number;
   private readonly intervalMs: number;
   private readonly now: () => number;
@@ -35,7 +36,7 @@ export class LoginLimiter {
   private nextStartAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(options: LoginLimiterOptions = {}) {
+  constructor(options: TurnLimiterOptions = {}) {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_LOGIN_CONCURRENCY));
     const perSecond = options.perSecond ?? DEFAULT_LOGINS_PER_SECOND;
     // 5 % apart beyond the exact spacing: however a second is cut, and whatever the network adds to the
