@@ -8,7 +8,7 @@ import type { MqttPublisher } from '../mqtt/publisher';
 import type { SubjectDescriptor } from '../mqtt/subject';
 import type { LoginTurns } from '../providers/login-policy';
 import type { ClientOptions } from '../providers/provider';
-import { StatisticsKeeper } from '../stats/keeper';
+import { StatisticsKeeper, type StatisticsKeeperOptions } from '../stats/keeper';
 import type { AccountConfig } from './config';
 
 export interface AccountEvents {
@@ -22,7 +22,7 @@ export interface AccountEvents {
 /** Turns every account of one bridge shares: logins, and the statistics' loads of a day's history. */
 export interface HostTurns {
   logins?: LoginTurns;
-  historyLoads?: LoginTurns;
+  historyLoads?: StatisticsKeeperOptions['historyTurns'];
 }
 
 export class BridgeAccount {
