@@ -11,7 +11,13 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.mjs', '*.js', 'scripts/*.js', 'src/bridge/http/page/*.js'],
+          allowDefaultProject: [
+            '*.mjs',
+            '*.js',
+            'scripts/*.js',
+            'src/bridge/http/page/*.js',
+            'test/bridge/fixtures/*.js',
+          ],
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // The `glucobridge` command: picks the subcommand and gives it the process's streams.
+import type * as Commands from './cli/commands';
 import type { CliIo, Command } from './cli/io';
 import { CONFIG_FILE_KEYS, ENV_AND_OPTIONS, EXIT_FAILURE, reportFailure } from './cli/io';
-import { COMMANDS, USAGE } from './cli/commands';
+import { inBridgeWorker, maxHeapMiB, runWithBoundedHeap, stopRequested } from './cli/bounded-heap';
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  // Loaded here, not above: the thread that only hosts the bridge's worker never needs them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { COMMANDS, USAGE } = require('./cli/commands') as typeof Commands;
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(USAGE);
@@ -24,10 +28,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 function processIo(): CliIo {
-  const interrupted = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  // In the bridge's worker the main thread receives the signals and passes them on.
+  const interrupted = inBridgeWorker()
+    ? stopRequested()
+    : new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -42,7 +49,16 @@ function processIo(): CliIo {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), processIo()).then(
+  const argv = process.argv.slice(2);
+  // The long-running bridge gets a worker with a bounded heap; the short commands run here.
+  const run =
+    argv[0] === 'bridge' && !inBridgeWorker()
+      ? runWithBoundedHeap(__filename, argv, maxHeapMiB(argv), {
+          stdout: (text) => process.stdout.write(text),
+          stderr: (text) => process.stderr.write(text),
+        })
+      : main(argv, processIo());
+  run.then(
     (code) => process.exit(code),
     (error: unknown) => {
       process.stderr.write(`SERVER: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -7,15 +7,18 @@ import type { Simulator } from '../../simulator/server';
 import { httpSettings, loadBridgeConfig, parseBridgeConfig, type BridgeConfig } from '../config';
 import { DEFAULT_LISTEN, withListen } from '../http';
 import { Bridge, stateFileFor } from '../runner';
+import { DEFAULT_MAX_HEAP_MIB, MAX_HEAP_RANGE, validMaxHeap, workerHeapLimitMiB } from './bounded-heap';
 import { cliLogger } from './logger';
 import { parseOptions, UsageError, type CliIo } from './io';
 
-export const BRIDGE_USAGE = `glucobridge bridge [--config FILE | --demo] [--broker-port N] [--http HOST:PORT | --http off] [--verbose]
+export const BRIDGE_USAGE = `glucobridge bridge [--config FILE | --demo] [--broker-port N] [--http HOST:PORT | --http off] [--max-heap MiB] [--verbose]
   --config FILE   real accounts → any MQTT broker (default: $GLUCOBRIDGE_CONFIG, then ./glucobridge.json)
   --demo          the built-in simulator and an embedded MQTT broker; no credentials needed
   --http ADDR     the status page, /healthz and /metrics on ADDR (the demo: ${DEFAULT_LISTEN} unless off;
                   with a configuration: its "http" section, else off). Other than loopback needs
                   GLUCOBRIDGE_HTTP_PASSWORD or GLUCOBRIDGE_HTTP_TOKEN (or http.password / http.token)
+  --max-heap MiB  the bridge's JavaScript heap limit (default ${DEFAULT_MAX_HEAP_MIB}; about 50 MiB is live at
+                  1000 accounts); past it the bridge stops with a message, for its service manager to restart
   without either and with no configuration found, the demo runs
 `;
 
@@ -28,6 +31,8 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
       demo: { type: 'boolean' },
       'broker-port': { type: 'string' },
       http: { type: 'string' },
+      // Applied by the CLI entry when it starts the bridge's worker; checked here.
+      'max-heap': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -42,6 +47,11 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
   const brokerPort = Number(values['broker-port'] ?? '1883');
   if (!Number.isInteger(brokerPort) || brokerPort < 0 || brokerPort > 65535) {
     throw new UsageError(`--broker-port must be 0–65535\n${BRIDGE_USAGE}`);
+  }
+  if (values['max-heap'] !== undefined && !validMaxHeap(Number(values['max-heap']))) {
+    throw new UsageError(
+      `--max-heap must be a whole number of MiB, ${MAX_HEAP_RANGE.min}–${MAX_HEAP_RANGE.max}\n${BRIDGE_USAGE}`,
+    );
   }
   const logger = cliLogger(io, values.verbose ?? false);
   const configFile = values.demo ? undefined : findConfig(values.config, io.env);
@@ -73,6 +83,9 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
     logger.info(`configuration ${configFile}: ${config.accounts.length} account(s)`);
   }
   config = withStatusPage(config, values.http, configFile === undefined, io.env);
+  const heapLimit = workerHeapLimitMiB();
+  if (heapLimit !== undefined)
+    logger.info(`memory: the bridge's heap is limited to ${heapLimit} MiB (--max-heap)`);
   const bridge = new Bridge(config, {
     logger,
     stateFile,
