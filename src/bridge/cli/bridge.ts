@@ -14,12 +14,12 @@ import { parseOptions, UsageError, type CliIo } from './io';
 export const BRIDGE_USAGE = `glucobridge bridge [--config FILE | --demo] [--broker-port N] [--http HOST:PORT | --http off] [--max-heap MiB] [--verbose]
   --config FILE   real accounts → any MQTT broker (default: $GLUCOBRIDGE_CONFIG, then ./glucobridge.json)
   --demo          the built-in simulator and an embedded MQTT broker; no credentials needed
+                  (also without either option when no configuration is found)
   --http ADDR     the status page, /healthz and /metrics on ADDR (the demo: ${DEFAULT_LISTEN} unless off;
                   with a configuration: its "http" section, else off). Other than loopback needs
                   GLUCOBRIDGE_HTTP_PASSWORD or GLUCOBRIDGE_HTTP_TOKEN (or http.password / http.token)
-  --max-heap MiB  the bridge's JavaScript heap limit (default ${DEFAULT_MAX_HEAP_MIB}; about 50 MiB is live at
-                  1000 accounts); past it the bridge stops with a message, for its service manager to restart
-  without either and with no configuration found, the demo runs
+  --max-heap MiB  the bridge's JavaScript heap limit (default ${DEFAULT_MAX_HEAP_MIB}; 1000 accounts keep about
+                  50 MiB live); past it the bridge stops with a message, for its service manager to restart
 `;
 
 /** `glucobridge bridge`: the stand-alone service, until SIGINT/SIGTERM. */
