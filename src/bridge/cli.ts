@@ -3,7 +3,13 @@
 import type * as Commands from './cli/commands';
 import type { CliIo, Command } from './cli/io';
 import { CONFIG_FILE_KEYS, ENV_AND_OPTIONS, EXIT_FAILURE, reportFailure } from './cli/io';
-import { inBridgeWorker, maxHeapMiB, runWithBoundedHeap, stopRequested } from './cli/bounded-heap';
+import {
+  chooseHeapLimit,
+  inBridgeWorker,
+  relayOutput,
+  runWithBoundedHeap,
+  stopRequested,
+} from './cli/bounded-heap';
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   // Loaded here, not above: the thread that only hosts the bridge's worker never needs them.
@@ -35,9 +41,10 @@ function processIo(): CliIo {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
+  const worker = inBridgeWorker();
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: (text) => (worker ? relayOutput('stdout', text) : process.stdout.write(text)),
+    stderr: (text) => (worker ? relayOutput('stderr', text) : process.stderr.write(text)),
     env: process.env,
     readStdin: async () => {
       const chunks: Buffer[] = [];
@@ -50,10 +57,17 @@ function processIo(): CliIo {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
+  // A reader that went away (`| head`) must not crash the bridge: what it would have read is dropped.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   // The long-running bridge gets a worker with a bounded heap; the short commands run here.
+  const nodeOptions = [...process.execArgv, process.env.NODE_OPTIONS ?? ''];
   const run =
     argv[0] === 'bridge' && !inBridgeWorker()
-      ? runWithBoundedHeap(__filename, argv, maxHeapMiB(argv), {
+      ? runWithBoundedHeap(__filename, argv, chooseHeapLimit(argv, nodeOptions), {
           stdout: (text) => process.stdout.write(text),
           stderr: (text) => process.stderr.write(text),
         })

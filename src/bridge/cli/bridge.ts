@@ -7,7 +7,7 @@ import type { Simulator } from '../../simulator/server';
 import { httpSettings, loadBridgeConfig, parseBridgeConfig, type BridgeConfig } from '../config';
 import { DEFAULT_LISTEN, withListen } from '../http';
 import { Bridge, stateFileFor } from '../runner';
-import { DEFAULT_MAX_HEAP_MIB, MAX_HEAP_RANGE, validMaxHeap, workerHeapLimitMiB } from './bounded-heap';
+import { DEFAULT_MAX_HEAP_MIB, MAX_HEAP_RANGE, validMaxHeap, workerHeapLimit } from './bounded-heap';
 import { cliLogger } from './logger';
 import { parseOptions, UsageError, type CliIo } from './io';
 
@@ -19,7 +19,7 @@ export const BRIDGE_USAGE = `glucobridge bridge [--config FILE | --demo] [--brok
                   with a configuration: its "http" section, else off). Other than loopback needs
                   GLUCOBRIDGE_HTTP_PASSWORD or GLUCOBRIDGE_HTTP_TOKEN (or http.password / http.token)
   --max-heap MiB  the bridge's JavaScript heap limit (default ${DEFAULT_MAX_HEAP_MIB}; 1000 accounts keep about
-                  50 MiB live); past it the bridge stops with a message, for its service manager to restart
+                  50 MiB live); past it the bridge stops with status 3, for its service manager to restart
 `;
 
 /** `glucobridge bridge`: the stand-alone service, until SIGINT/SIGTERM. */
@@ -48,7 +48,7 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
   if (!Number.isInteger(brokerPort) || brokerPort < 0 || brokerPort > 65535) {
     throw new UsageError(`--broker-port must be 0–65535\n${BRIDGE_USAGE}`);
   }
-  if (values['max-heap'] !== undefined && !validMaxHeap(Number(values['max-heap']))) {
+  if (values['max-heap'] !== undefined && !validMaxHeap(values['max-heap'])) {
     throw new UsageError(
       `--max-heap must be a whole number of MiB, ${MAX_HEAP_RANGE.min}–${MAX_HEAP_RANGE.max}\n${BRIDGE_USAGE}`,
     );
@@ -83,9 +83,8 @@ export async function bridgeCommand(argv: string[], io: CliIo): Promise<number> 
     logger.info(`configuration ${configFile}: ${config.accounts.length} account(s)`);
   }
   config = withStatusPage(config, values.http, configFile === undefined, io.env);
-  const heapLimit = workerHeapLimitMiB();
-  if (heapLimit !== undefined)
-    logger.info(`memory: the bridge's heap is limited to ${heapLimit} MiB (--max-heap)`);
+  const heap = workerHeapLimit();
+  if (heap) logger.info(`memory: the bridge's heap is limited to ${heap.mib} MiB (${heap.from})`);
   const bridge = new Bridge(config, {
     logger,
     stateFile,
