@@ -15,16 +15,16 @@ export interface AccountEvents {
   reading(key: string, reading: GlucoseReading): void;
 }
 
-/**
- * One configured account inside the bridge: its follower decides everything (logins, people, state);
- * this class only renders the follower's events as MQTT topics and Home Assistant discovery.
- */
 /** Turns every account of one bridge shares: logins, and the statistics' loads of a day's history. */
 export interface HostTurns {
   logins?: LoginTurns;
   historyLoads?: StatisticsKeeperOptions['historyTurns'];
 }
 
+/**
+ * One configured account inside the bridge: its follower decides everything (logins, people, state);
+ * this class only renders the follower's events as MQTT topics and Home Assistant discovery.
+ */
 export class BridgeAccount {
   readonly follower: AccountFollower;
   /** The account's Nightscout site, when it has a `nightscout` block. */

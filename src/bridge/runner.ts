@@ -7,7 +7,6 @@ import type { ClientOptions } from '../providers/provider';
 import { accountKey } from '../follow/account-key';
 import { FileStateStore } from '../follow/file-store';
 import { TurnLimiter } from '../follow/turn-limiter';
-
 import { BridgeAccount } from './account';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker';
 import type { AccountConfig, BridgeConfig } from './config';
