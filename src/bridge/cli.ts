@@ -34,14 +34,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 function processIo(): CliIo {
-  // In the bridge's worker the main thread receives the signals and passes them on.
-  const interrupted = inBridgeWorker()
+  // In the bridge's worker the main thread receives the signals and passes them on, and its output
+  // goes to the main thread in order.
+  const worker = inBridgeWorker();
+  const interrupted = worker
     ? stopRequested()
     : new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
-  const worker = inBridgeWorker();
   return {
     stdout: (text) => (worker ? relayOutput('stdout', text) : process.stdout.write(text)),
     stderr: (text) => (worker ? relayOutput('stderr', text) : process.stderr.write(text)),

@@ -4,12 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import {
-  chooseHeapLimit,
-  DEFAULT_MAX_HEAP_MIB,
-  EXIT_OUT_OF_HEAP,
-  runWithBoundedHeap,
-} from '../../src/bridge/cli/bounded-heap';
+import { chooseHeapLimit, DEFAULT_MAX_HEAP_MIB, runWithBoundedHeap } from '../../src/bridge/cli/bounded-heap';
+import { EXIT_OUT_OF_HEAP } from '../../src/bridge/cli/io';
 import { runCli } from '../cli/helpers';
 import { ROOT, startProcess } from '../process';
 import { until } from '../until';
@@ -51,6 +47,9 @@ describe('the bridge runs with a bounded heap', function () {
     // Not a whole number of MiB in range: the default here; the bridge's option check reports it.
     for (const bad of ['10', 'lots', '1e3', '0x100', '256.0', ''])
       expect(mib(['bridge', '--max-heap', bad]), bad).to.equal(DEFAULT_MAX_HEAP_MIB);
+    // Without its value; and the last one counts, as in the bridge's own option check.
+    expect(mib(['bridge', '--max-heap'])).to.equal(DEFAULT_MAX_HEAP_MIB);
+    expect(mib(['bridge', '--max-heap', '256', '--config', 'x.json', '--max-heap=300'])).to.equal(300);
   });
 
   it('gives V8 the limit and passes the exit status on', async () => {

@@ -17,6 +17,8 @@ export type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 /** Exit status of every failure the user can act on. */
 export const EXIT_FAILURE = 2;
+/** Exit status when the bridge ran out of heap: apart from 2, so a restart policy can tell the two apart. */
+export const EXIT_OUT_OF_HEAP = 3;
 
 /** A usage mistake, reported with the command's usage line. */
 export class UsageError extends Error {
