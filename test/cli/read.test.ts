@@ -100,7 +100,10 @@ describe('glucobridge read (against the simulator)', function () {
     expect(lines[0]).to.match(/^time \(UTC\)\s+glucose\s+trend\s+age$/);
     expect(lines).to.have.length(readings.length + 1);
     const last = readings.at(-1)!;
-    expect(lines.at(-1)).to.contain(`${last.mmol.toFixed(1)} mmol/L`);
+    // The simulated sensor reads LOW at some hours: its value then shows as `LOW (2.2)`.
+    const value = last.mmol.toFixed(1);
+    const shown = last.limit ? `${last.limit.toUpperCase()} (${value})` : value;
+    expect(lines.at(-1)).to.contain(`${shown} mmol/L`);
   });
 
   it('reads LibreLinkUp through the region redirect, in both units', async () => {
